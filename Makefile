@@ -1,0 +1,70 @@
+# mtls-operator: every set-up step a fresh machine needs goes through this file.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CLUSTER_DIR ?= $(CURDIR)/.cluster
+GROUND := test/ground
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.installed ## install the Node dependencies from the lockfile
+
+.PHONY: tools
+tools: ## build or find the test ground (kube-apiserver, etcd, kubectl, helm, OpenBao)
+	$(GROUND)/build-tools.sh all
+	$(GROUND)/install-openbao.sh
+
+.PHONY: build
+build: deps ## compile TypeScript into dist/
+	npx tsc -p tsconfig.build.json
+
+.PHONY: cluster-up
+cluster-up: ## start the local control plane; writes .cluster/kubeconfig, env and bin/
+	$(GROUND)/cluster-up.sh $(CLUSTER_DIR)
+
+.PHONY: cluster-down
+cluster-down: ## stop every process of the local control plane
+	$(GROUND)/cluster-down.sh $(CLUSTER_DIR)
+
+.PHONY: cluster-status
+cluster-status: ## tell whether the local control plane answers
+	$(GROUND)/cluster-status.sh $(CLUSTER_DIR)
+
+.PHONY: lint
+lint: deps ## ESLint and Prettier (width 100)
+	npx eslint .
+	npx prettier --check .
+
+.PHONY: typecheck
+typecheck: deps ## TypeScript in strict mode, tests included
+	npx tsc -p tsconfig.json --noEmit
+
+.PHONY: test-unit
+test-unit: deps ## unit tests (no servers)
+	npx jest --selectProjects unit
+
+.PHONY: test-integration
+test-integration: deps tools ## integration tests against a real apiserver and OpenBao
+	npx jest --selectProjects integration --runInBand
+
+.PHONY: test
+test: lint typecheck test-unit test-integration ## everything CI runs
+
+.PHONY: demo
+demo: deps tools build ## the whole flow on a local control plane
+	test/demo/run.sh
+
+.PHONY: bench
+bench: deps tools build ## speed and memory figures; the last line is one JSON object
+	bench/run.sh
+
+.PHONY: clean
+clean: cluster-down ## remove build output and local state
+	rm -rf dist .testground
