@@ -7,6 +7,7 @@ export const ErrorCode = {
   VaultUnavailable: 'VAULT_UNAVAILABLE',
   VaultForbidden: 'VAULT_FORBIDDEN',
   VaultLoginFailed: 'VAULT_LOGIN_FAILED',
+  VaultWriteConflict: 'VAULT_WRITE_CONFLICT',
 } as const;
 
 /** A stable error code. */

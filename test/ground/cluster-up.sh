@@ -84,6 +84,7 @@ start kube-apiserver "$kube_bin/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$etcd_port" \
   --bind-address 127.0.0.1 \
   --advertise-address 127.0.0.1 \
+  --endpoint-reconciler-type none \
   --secure-port "$api_port" \
   --tls-cert-file "$state/pki/apiserver.crt" \
   --tls-private-key-file "$state/pki/apiserver.key" \
