@@ -1,12 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 
-import {
-  ApiException,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+
+import type { InformedObject } from './object-key';
 
 /** A kind of object the apiserver serves: `group` is empty for the core group (Secrets, ...). */
 export type ApiResource = {
@@ -14,6 +11,12 @@ export type ApiResource = {
   version: string;
   plural: string;
   kind: string;
+};
+
+/** A list response: its items and the resourceVersion a watch continues from. */
+export type ObjectList<T> = {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items: T[];
 };
 
 /** The URL path of a collection, across the cluster or in one namespace. */
@@ -30,11 +33,11 @@ const PAGE_SIZE = 500;
  * Lists a collection as plain JSON objects, the same shape the watch stream delivers, following
  * continue tokens. The list's resourceVersion is the one to start a watch from.
  */
-export async function listCollection<T extends KubernetesObject>(
+export async function listCollection<T extends InformedObject>(
   kubeConfig: KubeConfig,
   path: string,
   labelSelector?: string,
-): Promise<KubernetesListObject<T>> {
+): Promise<ObjectList<T>> {
   const items: T[] = [];
   let resourceVersion = '';
   let continueToken: string | undefined;
@@ -44,13 +47,13 @@ export async function listCollection<T extends KubernetesObject>(
     if (labelSelector) query.set('labelSelector', labelSelector);
     if (continueToken) query.set('continue', continueToken);
 
-    const page = (await getJson(kubeConfig, `${path}?${query}`)) as KubernetesListObject<T>;
+    const page = (await getJson(kubeConfig, `${path}?${query}`)) as ObjectList<T>;
     items.push(...(page.items ?? []));
     resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
-    continueToken = page.metadata?._continue || undefined;
+    continueToken = page.metadata?.continue || undefined;
   } while (continueToken);
 
-  return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion }, items };
+  return { metadata: { resourceVersion }, items };
 }
 
 async function getJson(kubeConfig: KubeConfig, pathAndQuery: string): Promise<unknown> {

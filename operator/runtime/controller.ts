@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import type { KubernetesObject } from '@kubernetes/client-node';
-
 import type { Logger } from '../../core/log/logger';
 import type { ControllerMetrics, ReconcileOutcome } from './controller-metrics';
-import { objectKey, parseObjectKey } from './object-key';
+import { objectKey, parseObjectKey, type InformedObject } from './object-key';
 import type { ResilientInformer } from './resilient-informer';
 import { isTerminalError } from './terminal-error';
 import { WorkQueue, type WorkQueueOptions } from './work-queue';
@@ -34,15 +32,14 @@ export type Reconciler = (
  * A secondary resource whose changes concern primary objects: `toKeys` names the primary keys
  * an object of it affects (for example the certificates that reference a changed Secret).
  */
-export type WatchedResource = {
-  // The controller never looks inside these objects: it only hands them to toKeys.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  informer: ResilientInformer<any>;
-  toKeys: (object: KubernetesObject) => string[];
+export type WatchedResource<S extends InformedObject = InformedObject> = {
+  informer: ResilientInformer<S>;
+  // Method syntax on purpose: a mapper written for Secrets may sit in a list of any resources.
+  toKeys(object: S): string[];
 };
 
 /** How a Controller is wired. */
-export type ControllerOptions<T extends KubernetesObject> = {
+export type ControllerOptions<T extends InformedObject> = {
   /** The primary kind, used as the `kind` label and log field, e.g. `MtlsCertificate`. */
   kind: string;
   informer: ResilientInformer<T>;
@@ -58,7 +55,7 @@ export type ControllerOptions<T extends KubernetesObject> = {
 };
 
 /** An update filter that skips changes to status and metadata alone, like a generation bump. */
-export function generationChanged(object: KubernetesObject, previous: KubernetesObject): boolean {
+export function generationChanged(object: InformedObject, previous: InformedObject): boolean {
   return object.metadata?.generation !== previous.metadata?.generation;
 }
 
@@ -67,7 +64,7 @@ export function generationChanged(object: KubernetesObject, previous: Kubernetes
  * manner of controller-runtime: level-based, one key at a time per object, failures retried with
  * per-key backoff, terminal errors reported and left until the object changes again.
  */
-export class Controller<T extends KubernetesObject = KubernetesObject> {
+export class Controller<T extends InformedObject = InformedObject> {
   private readonly queue: WorkQueue<string>;
   private readonly log: Logger;
   private stopped = false;
@@ -85,7 +82,7 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
     });
 
     for (const watched of options.watches ?? []) {
-      const enqueueMapped = (...objects: KubernetesObject[]): void => {
+      const enqueueMapped = (...objects: InformedObject[]): void => {
         const keys = new Set(objects.flatMap((object) => watched.toKeys(object)));
         for (const key of keys) this.enqueue(key);
       };

@@ -1,7 +1,21 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
+/**
+ * The fields of an object the runtime relies on. Both client-node's classes and the operator's
+ * own resource types fit, whatever they declare for timestamps.
+ */
+export type InformedObject = {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+  };
+};
 
 /** The queue key of an object: `namespace/name`, or `name` for a cluster-scoped object. */
-export function objectKey(object: KubernetesObject): string {
+export function objectKey(object: InformedObject): string {
   const name = object.metadata?.name ?? '';
   const namespace = object.metadata?.namespace;
   return namespace ? `${namespace}/${name}` : name;

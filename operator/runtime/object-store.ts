@@ -1,7 +1,5 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
-
 import type { Logger } from '../../core/log/logger';
-import { objectKey, parseObjectKey } from './object-key';
+import { objectKey, parseObjectKey, type InformedObject } from './object-key';
 
 /** What an informer tells its handlers. */
 export type StoreHandlers<T> = {
@@ -17,7 +15,7 @@ type HandlerLists<T> = { [E in keyof StoreHandlers<T>]: StoreHandlers<T>[E][] };
  * when its key is new (or its uid is, after a delete and re-create that a watch gap hid), updated
  * when its resourceVersion differs, and nothing when it is the copy already held.
  */
-export class ObjectStore<T extends KubernetesObject> {
+export class ObjectStore<T extends InformedObject> {
   private readonly objects = new Map<string, T>();
   private readonly handlers: HandlerLists<T> = { add: [], update: [], delete: [] };
 

@@ -1,9 +1,9 @@
-import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { Watch, type KubeConfig } from '@kubernetes/client-node';
 
 import type { Logger } from '../../core/log/logger';
 import { collectionPath, listCollection, type ApiResource } from './api-resource';
 import { Backoff, type BackoffOptions } from './backoff';
-import { objectKey } from './object-key';
+import { objectKey, type InformedObject } from './object-key';
 import { ObjectStore, type StoreHandlers } from './object-store';
 
 /** What a ResilientInformer watches and how it recovers. */
@@ -34,7 +34,7 @@ const SHORT_WATCH_MS = 1000;
  * 410 Gone. Reconnects do not replay objects to handlers: an object is reported as added once,
  * as updated when its resourceVersion changes, and as deleted when a relist no longer has it.
  */
-export class ResilientInformer<T extends KubernetesObject = KubernetesObject> {
+export class ResilientInformer<T extends InformedObject = InformedObject> {
   /** Resolves once the first list has been delivered to the handlers. */
   readonly synced: Promise<void>;
 
