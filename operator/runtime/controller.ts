@@ -68,6 +68,8 @@ export class Controller<T extends InformedObject = InformedObject> {
   private readonly queue: WorkQueue<string>;
   private readonly log: Logger;
   private stopped = false;
+  private markStopped: () => void = () => undefined;
+  private readonly stopRequested = new Promise<void>((resolve) => (this.markStopped = resolve));
 
   constructor(private readonly options: ControllerOptions<T>) {
     this.queue = new WorkQueue<string>(options.queue);
@@ -111,7 +113,11 @@ export class Controller<T extends InformedObject = InformedObject> {
     ];
     for (const informer of informers) informer.start();
 
-    await Promise.all(informers.map((informer) => informer.synced));
+    // A stop before the first lists arrive must not leave start() waiting forever.
+    await Promise.race([
+      Promise.all(informers.map((informer) => informer.synced)),
+      this.stopRequested,
+    ]);
     if (this.stopped) return;
 
     const workers = this.options.workers ?? 2;
@@ -125,6 +131,7 @@ export class Controller<T extends InformedObject = InformedObject> {
    */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.markStopped();
     this.options.informer.stop();
     for (const watched of this.options.watches ?? []) watched.informer.stop();
 

@@ -24,6 +24,9 @@ export type ResilientInformerOptions = {
 /** The default reconnect backoff, the same bounds client-node's informer documents. */
 export const DEFAULT_INFORMER_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 30_000 };
 
+/** The Status object of a watch ERROR event. */
+type WatchStatus = { code?: number; message?: string };
+
 // A watch that ends this quickly without any event counts as a failure, so it backs off.
 const SHORT_WATCH_MS = 1000;
 
@@ -35,7 +38,7 @@ const SHORT_WATCH_MS = 1000;
  * as updated when its resourceVersion changes, and as deleted when a relist no longer has it.
  */
 export class ResilientInformer<T extends InformedObject = InformedObject> {
-  /** Resolves once the first list has been delivered to the handlers. */
+  /** Resolves once the first list has been delivered to the handlers (never if stopped before). */
   readonly synced: Promise<void>;
 
   private readonly store: ObjectStore<T>;
@@ -106,10 +109,9 @@ export class ResilientInformer<T extends InformedObject = InformedObject> {
   reconnect(options: { relist?: boolean } = {}): void {
     if (!this.running) return;
     if (options.relist) this.resourceVersion = '';
-    this.generation += 1;
     clearTimeout(this.retryTimer);
     this.abortWatch?.abort();
-    void this.connect();
+    this.reconnectNow();
   }
 
   private async connect(): Promise<void> {
@@ -152,21 +154,28 @@ export class ResilientInformer<T extends InformedObject = InformedObject> {
       labelSelector: this.options.labelSelector,
     };
 
+    let streamError: WatchStatus | undefined;
+
     const onEvent = (type: string, object: T): void => {
       if (generation !== this.generation) return;
       events += 1;
-      this.apply(type, object);
+      if (type === 'ERROR') streamError = object as WatchStatus;
+      else this.apply(type, object);
     };
     const onDone = (err: unknown): void => {
       if (generation !== this.generation) return;
-      if (err) {
-        this.retryLater(generation, err);
+      if (streamError?.code === 410) {
+        // The resourceVersion is too old to resume from: list afresh, no need to wait.
+        this.log.info('informer watch expired, relisting', { reason: streamError.message });
+        this.resourceVersion = '';
+        this.reconnectNow();
+      } else if (err || streamError) {
+        this.retryLater(generation, err ?? new Error(streamError?.message ?? 'watch error'));
       } else if (events === 0 && Date.now() - startedAt < SHORT_WATCH_MS) {
         this.retryLater(generation, new Error('the watch closed at once without events'));
       } else {
         // The apiserver ends every watch after timeoutSeconds: carry on from where it stopped.
-        this.generation += 1;
-        void this.connect();
+        this.reconnectNow();
       }
     };
 
@@ -188,21 +197,17 @@ export class ResilientInformer<T extends InformedObject = InformedObject> {
         break;
       case 'BOOKMARK':
         break;
-      case 'ERROR': {
-        // The stream ends right after an ERROR event; onDone then reconnects.
-        const status = object as { code?: number; message?: string };
-        if (status.code === 410) this.resourceVersion = '';
-        this.log.warn('informer watch reported an error', {
-          code: status.code,
-          reason: status.message,
-        });
-        return;
-      }
       default:
         this.log.warn('informer ignored an unknown watch event', { type, key: objectKey(object) });
         return;
     }
     this.resourceVersion = object.metadata?.resourceVersion ?? this.resourceVersion;
+  }
+
+  private reconnectNow(): void {
+    this.generation += 1;
+    this.abortWatch = undefined;
+    void this.connect();
   }
 
   private retryLater(generation: number, err: unknown): void {
