@@ -110,8 +110,10 @@ export class ResilientInformer<T extends InformedObject = InformedObject> {
     if (!this.running) return;
     if (options.relist) this.resourceVersion = '';
     clearTimeout(this.retryTimer);
-    this.abortWatch?.abort();
+    const dropped = this.abortWatch;
+    // The new generation first, so the dropped watch's last callbacks are recognised as stale.
     this.reconnectNow();
+    dropped?.abort();
   }
 
   private async connect(): Promise<void> {
