@@ -32,10 +32,11 @@ export type Reconciler = (
  * A secondary resource whose changes concern primary objects: `toKeys` names the primary keys
  * an object of it affects (for example the certificates that reference a changed Secret).
  */
-export type WatchedResource<S extends InformedObject = InformedObject> = {
+// Each watched resource has its own object type, which the controller never looks into.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type WatchedResource<S extends InformedObject = any> = {
   informer: ResilientInformer<S>;
-  // Method syntax on purpose: a mapper written for Secrets may sit in a list of any resources.
-  toKeys(object: S): string[];
+  toKeys: (object: S) => string[];
 };
 
 /** How a Controller is wired. */
