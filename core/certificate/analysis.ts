@@ -97,7 +97,9 @@ export function analyzeMaterial(material: CertificateMaterial, now: Date): Certi
   if (privateKey && !keyMatches) {
     problems.push({
       code: ErrorCode.CertKeyMismatch,
-      message: `The private key does not belong to the certificate ${nameOfCertificate(leaf)}; give the key that was used to request this certificate`,
+      message:
+        `The private key does not belong to the certificate ${nameOfCertificate(leaf)}; ` +
+        'give the key that was used to request this certificate',
     });
   }
 
@@ -105,7 +107,10 @@ export function analyzeMaterial(material: CertificateMaterial, now: Date): Certi
   if (unrelated.length > 0) {
     problems.push({
       code: ErrorCode.ChainInvalid,
-      message: `The chain is broken: ${unrelated.map(nameOfCertificate).join('; ')} did not issue ${nameOfCertificate(leaf)} or any of its issuers; give only the leaf and the CA certificates that issued it`,
+      message:
+        `The chain is broken: ${unrelated.map(nameOfCertificate).join('; ')} did not issue ` +
+        `${nameOfCertificate(leaf)} or any of its issuers; ` +
+        'give only the leaf and the CA certificates that issued it',
     });
   } else if (reordered) {
     warnings.push({
@@ -147,7 +152,9 @@ function keyCountProblems(privateKeys: KeyObject[]): CertificateFinding[] {
     return [
       {
         code: ErrorCode.KeyMultiple,
-        message: `The input holds ${privateKeys.length} private keys; give exactly one, the key of the client certificate`,
+        message:
+          `The input holds ${privateKeys.length} private keys; ` +
+          'give exactly one, the key of the client certificate',
       },
     ];
   }

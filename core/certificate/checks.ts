@@ -27,7 +27,9 @@ export function checkKeyStrength(leaf: X509Certificate): CertificateFinding[] {
     return [
       {
         code: ErrorCode.KeyTooWeak,
-        message: `The RSA key has ${key.bits} bits, fewer than the ${MIN_RSA_BITS} required; have the certificate issued again for an RSA key of ${MIN_RSA_BITS} bits or more, or an EC P-256 key`,
+        message:
+          `The RSA key has ${key.bits} bits, fewer than the ${MIN_RSA_BITS} required; have the ` +
+          `certificate issued again for an RSA key of ${MIN_RSA_BITS} bits or more, or EC P-256`,
       },
     ];
   }
@@ -36,14 +38,19 @@ export function checkKeyStrength(leaf: X509Certificate): CertificateFinding[] {
     return [
       {
         code: ErrorCode.KeyUnsupported,
-        message: `The EC key uses curve ${key.curve ?? 'unknown'}, which is not accepted; use ${ACCEPTED_CURVES.join(', ')}`,
+        message:
+          `The EC key uses curve ${key.curve ?? 'unknown'}, which is not accepted; ` +
+          `use ${ACCEPTED_CURVES.join(', ')}`,
       },
     ];
   }
   return [
     {
       code: ErrorCode.KeyUnsupported,
-      message: `The certificate ${nameOfCertificate(leaf)} has a ${key.type.toUpperCase()} key, which is not accepted; use an RSA key of ${MIN_RSA_BITS} bits or more, or an EC key on ${ACCEPTED_CURVES.join(', ')}`,
+      message:
+        `The certificate ${nameOfCertificate(leaf)} has a ${key.type.toUpperCase()} key, ` +
+        `which is not accepted; use an RSA key of ${MIN_RSA_BITS} bits or more, ` +
+        `or an EC key on ${ACCEPTED_CURVES.join(', ')}`,
     },
   ];
 }
@@ -57,17 +64,24 @@ export function checkValidity(
   const notAfter = certificateDate(leaf.validTo);
 
   if (now.getTime() > notAfter.getTime()) {
-    const message = `The certificate expired on ${notAfter.toISOString()} (valid from ${notBefore.toISOString()}); ask its issuer for a renewed certificate`;
+    const message =
+      `The certificate expired on ${notAfter.toISOString()} ` +
+      `(valid from ${notBefore.toISOString()}); ask its issuer for a renewed certificate`;
     return { problems: [{ code: ErrorCode.CertExpired, message }], warnings: [] };
   }
   if (now.getTime() < notBefore.getTime()) {
-    const message = `The certificate is not valid before ${notBefore.toISOString()} (until ${notAfter.toISOString()}); upload it once that date has passed, or check the clock of whoever issued it`;
+    const message =
+      `The certificate is not valid before ${notBefore.toISOString()} ` +
+      `(until ${notAfter.toISOString()}); use it once that date has passed, ` +
+      'or ask its issuer for one valid now';
     return { problems: [{ code: ErrorCode.CertNotYetValid, message }], warnings: [] };
   }
 
   const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
   if (daysLeft >= EXPIRY_WARNING_DAYS) return { problems: [], warnings: [] };
-  const message = `The certificate expires on ${notAfter.toISOString()}, in ${daysLeft} days; arrange its renewal`;
+  const message =
+    `The certificate expires on ${notAfter.toISOString()}, in ${daysLeft} days; ` +
+    'arrange its renewal';
   return { problems: [], warnings: [{ code: ErrorCode.CertExpiresSoon, message }] };
 }
 
@@ -85,7 +99,10 @@ export function checkClientAuth(leaf: X509Certificate): CertificateFinding[] {
   return [
     {
       code: ErrorCode.CertNotClientAuth,
-      message: `The certificate's extended key usage (${usages.map(usageName).join(', ')}) does not include clientAuth, so servers will refuse it for mutual TLS; ask its issuer for a client certificate (extendedKeyUsage=clientAuth)`,
+      message:
+        `The certificate's extended key usage (${usages.map(usageName).join(', ')}) does not ` +
+        'include clientAuth, so servers will refuse it for mutual TLS; ask its issuer for a ' +
+        'client certificate (extendedKeyUsage=clientAuth)',
     },
   ];
 }

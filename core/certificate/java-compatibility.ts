@@ -49,14 +49,18 @@ export function judgeJavaCompatibility(algorithms: Pkcs12Algorithms): JavaCompat
     return {
       readableBy: [],
       ...named,
-      summary: `No known Java version reads this file (${used}); export it again with AES-256 and HmacSHA256, or with -legacy`,
+      summary:
+        `No known Java version reads this file (${used}); ` +
+        'export it again with AES-256 and HmacSHA256, or with -legacy',
     };
   }
   if (eras.includes('modern')) {
     return {
       readableBy: MODERN_JAVA,
       ...named,
-      summary: `Readable by Java 8u301+, 11.0.12+ and 17+ (${used}); older Java versions need a file exported with -legacy`,
+      summary:
+        `Readable by Java 8u301+, 11.0.12+ and 17+ (${used}); ` +
+        'older Java versions need a file exported with -legacy',
     };
   }
   return { readableBy: ['all'], ...named, summary: `Readable by every Java version (${used})` };
