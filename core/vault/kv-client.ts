@@ -16,6 +16,8 @@ export type VaultKvOptions = {
   auth: VaultAuth;
   /** Bound on every request to Vault. */
   timeoutMs: number;
+  /** Told of every request: its operation, duration, and error code when it failed. */
+  observe?: (operation: string, seconds: number, errorCode?: string) => void;
 };
 
 /** One version of a KV v2 secret. */
@@ -42,7 +44,9 @@ export class VaultKv {
 
   /** Reads the latest version of a secret, or undefined when it does not exist or was deleted. */
   async read<T>(logicalPath: string): Promise<KvSecret<T> | undefined> {
-    const body = await this.call(() => this.client.read(this.dataPath(logicalPath)), true);
+    const body = await this.timed('read', () =>
+      this.call(() => this.client.read(this.dataPath(logicalPath)), true),
+    );
     if (!body?.data?.data) return undefined;
     return { data: body.data.data as T, version: body.data.metadata.version as number };
   }
@@ -53,21 +57,35 @@ export class VaultKv {
    */
   async write<T>(logicalPath: string, data: T, cas?: number): Promise<number> {
     const payload = cas === undefined ? { data } : { data, options: { cas } };
-    const body = await this.call(() => this.client.write(this.dataPath(logicalPath), payload));
+    const body = await this.timed('write', () =>
+      this.call(() => this.client.write(this.dataPath(logicalPath), payload)),
+    );
     return body.data.version as number;
   }
 
   /** Removes every version and the metadata of a secret; nothing happens when it is absent. */
   async destroy(logicalPath: string): Promise<void> {
-    await this.call(
-      () => this.client.delete(kvMetadataPath(this.options.mount, logicalPath)),
-      true,
+    await this.timed('destroy', () =>
+      this.call(() => this.client.delete(kvMetadataPath(this.options.mount, logicalPath)), true),
     );
   }
 
   /** Checks that Vault answers and the caller's credentials work. */
   async ping(): Promise<void> {
-    await this.call(() => this.client.tokenLookupSelf());
+    await this.timed('ping', () => this.call(() => this.client.tokenLookupSelf()));
+  }
+
+  private async timed<R>(operation: string, request: () => Promise<R>): Promise<R> {
+    const startedAt = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - startedAt) / 1e9;
+    try {
+      const result = await request();
+      this.options.observe?.(operation, seconds());
+      return result;
+    } catch (err) {
+      this.options.observe?.(operation, seconds(), (err as MtlsError).code ?? 'UNKNOWN');
+      throw err;
+    }
   }
 
   private dataPath(logicalPath: string): string {

@@ -53,6 +53,11 @@ export type ControllerOptions<T extends InformedObject> = {
   queue?: WorkQueueOptions;
   /** Whether an update of a primary object is worth a reconcile; default every update. */
   updateFilter?: (object: T, previous: T) => boolean;
+  /**
+   * The queue key of a primary object; default `namespace/name`. A controller that decides a
+   * whole namespace at once keys by `namespace/`.
+   */
+  keyOf?: (object: T) => string;
 };
 
 /** An update filter that skips changes to status and metadata alone, like a generation bump. */
@@ -77,7 +82,8 @@ export class Controller<T extends InformedObject = InformedObject> {
     this.log = options.logger.child({ kind: options.kind });
     options.metrics?.watchQueue(options.kind, () => this.queue.depth);
 
-    const enqueueObject = (object: T): void => this.enqueue(objectKey(object));
+    const keyOf = options.keyOf ?? objectKey;
+    const enqueueObject = (object: T): void => this.enqueue(keyOf(object));
     options.informer.on('add', enqueueObject);
     options.informer.on('delete', enqueueObject);
     options.informer.on('update', (object, previous) => {

@@ -1,0 +1,187 @@
+import { readFile } from 'node:fs/promises';
+
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+import type { OperatorConfig } from '../core/config/operator-config';
+import type { Logger } from '../core/log/logger';
+import { VaultKv, type VaultAuth } from '../core/vault/kv-client';
+import { reconcileCertificate } from './certificates/reconcile-certificate';
+import { reconcileNamespace } from './mappings/reconcile-namespace';
+import { OperatorMetrics } from './operator-metrics';
+import { RESOURCES } from './resources/api-resources';
+import { Cluster } from './resources/cluster';
+import type { MtlsCertificate, MtlsMapping } from './resources/types';
+import { Controller } from './runtime/controller';
+import { ControllerMetrics } from './runtime/controller-metrics';
+import { LeaderElector } from './runtime/leader-elector';
+import { ProbeServer } from './runtime/probe-server';
+import { ResilientInformer } from './runtime/resilient-informer';
+
+/** What the operator runs on. */
+export type OperatorEnvironment = {
+  config: OperatorConfig;
+  kubeConfig: KubeConfig;
+  log: Logger;
+  now?: () => Date;
+};
+
+/** A started operator. */
+export type RunningOperator = {
+  /** The port of /metrics, /healthz and /readyz. */
+  probePort: number;
+  isLeader: () => boolean;
+  /** Resolves when the operator stopped, by `stop` or because it lost the lease. */
+  stopped: Promise<void>;
+  /** Stops reconciling and releases the lease (unless `release` is false, as in a crash). */
+  stop: (options?: { release?: boolean }) => Promise<void>;
+};
+
+/**
+ * Starts the operator: informers on MtlsCertificates, MtlsMappings and Secrets; a certificate
+ * controller and a namespace controller that runs only while this replica leads; the probe
+ * server, which every replica serves.
+ */
+export async function startOperator(environment: OperatorEnvironment): Promise<RunningOperator> {
+  const { config, kubeConfig, log } = environment;
+  const now = environment.now ?? (() => new Date());
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = new OperatorMetrics(registry);
+  const controllerMetrics = new ControllerMetrics(registry);
+
+  const vault = new VaultKv({
+    address: config.vaultAddress,
+    mount: config.vaultMount,
+    auth: vaultAuth(config),
+    timeoutMs: config.vaultTimeoutMs,
+    observe: (operation, seconds, code) => metrics.observeVault(operation, seconds, code),
+  });
+  const cluster = new Cluster(kubeConfig);
+
+  const informer = <T extends KubernetesObject>(
+    resource: (typeof RESOURCES)[keyof typeof RESOURCES],
+  ) => new ResilientInformer<T>({ kubeConfig, resource, logger: log });
+  const certificates = informer<MtlsCertificate & KubernetesObject>(RESOURCES.certificates);
+  const mappings = informer<MtlsMapping & KubernetesObject>(RESOURCES.mappings);
+  const secrets = informer(RESOURCES.secrets);
+
+  const certificateController = new Controller({
+    kind: 'MtlsCertificate',
+    informer: certificates,
+    // A changed Secret re-syncs the certificates whose source it is.
+    watches: [{ informer: secrets, toKeys: (secret) => certificatesUsing(certificates, secret) }],
+    reconcile: (_key, _id, context) =>
+      reconcileCertificate(
+        {
+          cluster,
+          vault,
+          vaultMount: config.vaultMount,
+          log: context.log,
+          now,
+          onCertificatesChanged: () => undefined,
+          onExpiry: (namespace, name, notAfter) => metrics.setExpiry(namespace, name, notAfter),
+        },
+        context.namespace,
+        context.name,
+      ),
+    logger: log,
+    metrics: controllerMetrics,
+    workers: config.workers,
+  });
+  const namespaceController = new Controller({
+    kind: 'MtlsMapping',
+    informer: mappings,
+    keyOf: (mapping) => `${mapping.metadata!.namespace}/`,
+    // A certificate's status decides whether the mappings that use it are Ready.
+    watches: [{ informer: certificates, toKeys: (c) => [`${c.metadata!.namespace}/`] }],
+    reconcile: (_key, _id, context) =>
+      reconcileNamespace(
+        {
+          cluster,
+          vault,
+          log: context.log,
+          now,
+          liveValidationTimeoutMs: config.liveValidationTimeoutMs,
+        },
+        context.namespace,
+      ),
+    logger: log,
+    metrics: controllerMetrics,
+    workers: config.workers,
+  });
+  const controllers = [certificateController, namespaceController];
+
+  const isLeader = () => elector?.isLeader() ?? true;
+  const probes = new ProbeServer({
+    port: config.probePort,
+    registry,
+    logger: log,
+    readiness: {
+      // A replica that does not lead runs no informers, and is ready to serve probes alone.
+      informers: () => !isLeader() || [certificates, mappings, secrets].every((i) => i.hasSynced()),
+      vault: async () => (await vault.ping(), true),
+    },
+  });
+  const probePort = await probes.start();
+
+  let finish: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (finish = resolve));
+  let stopping: Promise<void> | undefined;
+  const stopControllers = () => Promise.all(controllers.map((c) => c.stop()));
+
+  const elector =
+    config.leaderElection === 'on'
+      ? new LeaderElector({
+          kubeConfig,
+          namespace: config.leaseNamespace,
+          name: config.leaseName,
+          identity: config.identity,
+          leaseDurationSeconds: Math.max(1, Math.round(config.leaseDurationMs / 1000)),
+          renewDeadlineMs: Math.round(config.leaseDurationMs * (2 / 3)),
+          retryPeriodMs: Math.max(200, Math.round(config.leaseDurationMs / 7.5)),
+          logger: log,
+          onStartedLeading: () => controllers.forEach((c) => void c.start()),
+          // A replica that lost the lease stops at once: it may no longer write.
+          onStoppedLeading: () => void stop({ release: false }),
+        })
+      : undefined;
+
+  const stop = (options: { release?: boolean } = {}): Promise<void> => {
+    stopping ??= (async () => {
+      await elector?.stop(options);
+      await stopControllers();
+      await probes.close();
+      log.info('operator stopped');
+      finish();
+    })();
+    return stopping;
+  };
+
+  if (elector) elector.start();
+  else controllers.forEach((c) => void c.start());
+  log.info('operator started', { probePort, leaderElection: config.leaderElection });
+
+  return { probePort, isLeader, stopped, stop };
+}
+
+function vaultAuth(config: OperatorConfig): VaultAuth {
+  if (config.vaultToken) return { kind: 'token', token: config.vaultToken };
+  return {
+    kind: 'kubernetes',
+    role: config.vaultRole,
+    authMount: config.vaultAuthMount,
+    readJwt: async () => (await readFile(config.tokenFile, 'utf8')).trim(),
+  };
+}
+
+function certificatesUsing(
+  certificates: ResilientInformer<MtlsCertificate & KubernetesObject>,
+  secret: KubernetesObject,
+): string[] {
+  const { namespace, name } = secret.metadata ?? {};
+  return certificates
+    .list(namespace)
+    .filter((c) => [c.spec.source.pkcs12?.secretName, c.spec.source.pem?.secretName].includes(name))
+    .map((c) => `${namespace}/${c.metadata.name}`);
+}

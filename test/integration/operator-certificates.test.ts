@@ -1,0 +1,263 @@
+import { randomBytes } from 'node:crypto';
+
+import {
+  buildPki,
+  corpusDirectory,
+  exportPkcs12,
+  forgePkcs12,
+  P12_PASSWORD,
+  P12_PROTECTIONS,
+  type CorpusPki,
+} from '../fixtures/certificate-corpus';
+import type { RunningOperator } from '../../operator/operator';
+import { uniqueName } from './ground';
+import {
+  applyCrds,
+  adminVault,
+  eventually,
+  readKv,
+  Resources,
+  runOperator,
+} from './operator-harness';
+
+// The certificate controller against the real apiserver and OpenBao: what a user sees on the
+// MtlsCertificate and what lands in Vault.
+
+let corpus: { dir: string; remove: () => void };
+let pki: CorpusPki;
+let operator: RunningOperator;
+const resources = new Resources(uniqueName('certs'));
+
+function p12(leaf = pki.leaf, protection: keyof typeof P12_PROTECTIONS = 'modern') {
+  return exportPkcs12(corpus.dir, leaf, [pki.intermediate, pki.root], P12_PROTECTIONS[protection])
+    .bytes;
+}
+
+async function p12Certificate(name: string, file: Buffer, password = P12_PASSWORD) {
+  await resources.putSecret(name, { 'keystore.p12': file, password });
+  await resources.createCertificate(name, { source: { pkcs12: { secretName: name } } });
+}
+
+beforeAll(async () => {
+  corpus = corpusDirectory();
+  pki = buildPki(corpus.dir);
+  applyCrds();
+  await resources.createNamespace();
+  operator = await runOperator();
+}, 120_000);
+
+afterAll(async () => {
+  await operator.stop();
+  corpus.remove();
+});
+
+describe('an MtlsCertificate', () => {
+  it.each(['modern', 'legacyRc2', 'legacy3des'] as const)(
+    'from a %s PKCS#12 Secret is normalized into Vault and described on status',
+    async (protection) => {
+      const name = `p12-${protection.toLowerCase()}`;
+      await p12Certificate(name, p12(pki.leaf, protection));
+
+      const ready = await resources.waitForReason('certificate', name, 'Synced');
+      const stored = await readKv(`mtls/${resources.namespace}/certificates/${name}`);
+      expect(stored?.data.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+      expect((stored?.data.chainPem as string).match(/BEGIN CERTIFICATE/g)).toHaveLength(3);
+      expect(ready.status).toMatchObject({
+        subject: expect.stringContaining('CN=leaf'),
+        keyAlgorithm: 'RSA',
+        keySize: 2048,
+        fingerprintSha256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
+        vaultPath: `mtls/${resources.namespace}/certificates/${name}`,
+        vaultVersion: 1,
+        javaCompatibility: expect.any(String),
+      });
+      expect(JSON.stringify(ready)).not.toMatch(/PRIVATE KEY|corpus-Pass/);
+    },
+  );
+
+  it('from a kubernetes.io/tls Secret is stored, with its ca.crt as the rest of the chain', async () => {
+    await resources.putSecret(
+      'pem',
+      {
+        'tls.crt': pki.ecLeaf.certPem,
+        'tls.key': pki.ecLeaf.keyPem,
+        'ca.crt': pki.intermediate.certPem,
+      },
+      'kubernetes.io/tls',
+    );
+    await resources.createCertificate('pem', { source: { pem: { secretName: 'pem' } } });
+
+    const ready = await resources.waitForReason('certificate', 'pem', 'Synced');
+    expect(ready.status).toMatchObject({ keyAlgorithm: 'EC', keySize: 256 });
+    const stored = await readKv(`mtls/${resources.namespace}/certificates/pem`);
+    expect((stored?.data.chainPem as string).match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+  });
+
+  it('gets a new Vault version when its Secret changes, and keeps it when nothing changed', async () => {
+    await p12Certificate('rotating', p12(pki.leaf));
+    await resources.waitForReason('certificate', 'rotating', 'Synced');
+    const path = `mtls/${resources.namespace}/certificates/rotating`;
+    const first = await readKv(path);
+
+    await resources.putSecret('rotating', {
+      'keystore.p12': p12(pki.ecLeaf),
+      password: P12_PASSWORD,
+    });
+
+    const rotated = await eventually(async () => {
+      const object = await resources.certificate('rotating');
+      return object?.status?.vaultVersion === 2 ? object : undefined;
+    }, 'vault version 2');
+    expect(rotated.status?.keyAlgorithm).toBe('EC');
+    const second = await readKv(path);
+    expect(second?.data.chainPem).not.toBe(first?.data.chainPem);
+
+    // The same content again (a new PKCS#12 of the same key and chain) writes nothing.
+    await resources.putSecret('rotating', {
+      'keystore.p12': p12(pki.ecLeaf),
+      password: P12_PASSWORD,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await readKv(path))?.version).toBe(2);
+  });
+
+  it('is removed from Vault when deleted, and only then goes away', async () => {
+    await p12Certificate('doomed', p12());
+    await resources.waitForReason('certificate', 'doomed', 'Synced');
+    const path = `mtls/${resources.namespace}/certificates/doomed`;
+    expect(await readKv(path)).toBeDefined();
+
+    await resources.delete('mtlscertificates', 'doomed');
+
+    await eventually(
+      async () => ((await resources.certificate('doomed')) ? undefined : true),
+      'gone',
+    );
+    expect(await readKv(path)).toBeUndefined();
+  });
+
+  it('adopts an existing Vault path without writing or deleting it', async () => {
+    const path = `teams/${resources.namespace}/psd2`;
+    await adminVault().write(`secret/data/${path}`, {
+      data: {
+        certificate: pki.leaf.certPem + pki.intermediate.certPem,
+        private_key: pki.leaf.keyPem,
+      },
+    });
+    await resources.createCertificate('adopted', { source: { vault: { path } } });
+
+    const ready = await resources.waitForReason('certificate', 'adopted', 'Synced');
+    expect(ready.status).toMatchObject({ vaultPath: path, vaultVersion: 1 });
+    expect(await readKv(`mtls/${resources.namespace}/certificates/adopted`)).toBeUndefined();
+
+    await resources.delete('mtlscertificates', 'adopted');
+    await eventually(
+      async () => ((await resources.certificate('adopted')) ? undefined : true),
+      'gone',
+    );
+    expect((await readKv(path))?.version).toBe(1);
+  });
+
+  it('that points at a missing Vault path says so', async () => {
+    await resources.createCertificate('no-path', { source: { vault: { path: 'nothing/here' } } });
+    const object = await resources.waitForReason('certificate', 'no-path', 'VaultPathNotFound');
+    expect(object.status?.conditions?.[0].message).toContain("'nothing/here'");
+  });
+});
+
+describe('bad input', () => {
+  const cases: [string, () => Record<string, Buffer | string>, string, RegExp][] = [
+    [
+      'wrong password',
+      () => ({ 'keystore.p12': p12(), password: 'nope' }),
+      'InvalidCertificate',
+      /password/i,
+    ],
+    [
+      'truncated DER',
+      () => ({ 'keystore.p12': p12().subarray(0, 300), password: P12_PASSWORD }),
+      'InvalidCertificate',
+      /PKCS#12/,
+    ],
+    [
+      'random bytes',
+      () => ({ 'keystore.p12': randomBytes(2048), password: P12_PASSWORD }),
+      'InvalidCertificate',
+      /PKCS#12/,
+    ],
+    [
+      'RSA-1024',
+      () => ({ 'keystore.p12': p12(pki.weakLeaf), password: P12_PASSWORD }),
+      'InvalidCertificate',
+      /1024/,
+    ],
+    [
+      'expired',
+      () => ({ 'keystore.p12': p12(pki.expiredLeaf), password: P12_PASSWORD }),
+      'Expired',
+      /2020/,
+    ],
+    [
+      'not yet valid',
+      () => ({ 'keystore.p12': p12(pki.futureLeaf), password: P12_PASSWORD }),
+      'NotYetValid',
+      /2099/,
+    ],
+    ['missing Secret key', () => ({ 'keystore.p12': p12() }), 'SecretKeyNotFound', /'password'/],
+    [
+      'oversized file',
+      () => ({ 'keystore.p12': randomBytes(200 * 1024), password: P12_PASSWORD }),
+      'InvalidCertificate',
+      /too large|limit|KiB/i,
+    ],
+    [
+      'two keys in one P12',
+      () => ({
+        'keystore.p12': forgePkcs12([pki.leaf.certPem], [pki.leaf.keyPem, pki.otherKeyPem]),
+        password: P12_PASSWORD,
+      }),
+      'InvalidCertificate',
+      /2 private keys/,
+    ],
+  ];
+
+  it.each(cases)(
+    '%s: not Ready with its reason, and what was stored stays intact',
+    async (label, data, reason, message) => {
+      const name = label.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+      await p12Certificate(name, p12());
+      await resources.waitForReason('certificate', name, 'Synced');
+      const path = `mtls/${resources.namespace}/certificates/${name}`;
+      const good = await readKv(path);
+
+      await resources.putSecret(name, data());
+
+      const refused = await resources.waitForReason('certificate', name, reason);
+      const ready = refused.status!.conditions!.find((c) => c.type === 'Ready')!;
+      expect(ready.status).toBe('False');
+      expect(ready.message).toMatch(message);
+      expect(await readKv(path)).toEqual(good);
+      expect(operator.isLeader()).toBe(true);
+    },
+  );
+
+  it('a PEM key that does not match its certificate', async () => {
+    await resources.putSecret(
+      'mismatch',
+      { 'tls.crt': pki.leaf.certPem, 'tls.key': pki.otherKeyPem },
+      'kubernetes.io/tls',
+    );
+    await resources.createCertificate('mismatch', { source: { pem: { secretName: 'mismatch' } } });
+    const refused = await resources.waitForReason('certificate', 'mismatch', 'InvalidCertificate');
+    expect(refused.status?.conditions?.[0].message).toMatch(/does not belong to the certificate/);
+  });
+
+  it('a Secret that does not exist, which later appears', async () => {
+    await resources.createCertificate('late', { source: { pkcs12: { secretName: 'late' } } });
+    await resources.waitForReason('certificate', 'late', 'SecretNotFound');
+
+    await resources.putSecret('late', { 'keystore.p12': p12(), password: P12_PASSWORD });
+
+    await resources.waitForReason('certificate', 'late', 'Synced');
+  });
+});

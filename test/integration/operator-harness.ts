@@ -1,0 +1,149 @@
+import path from 'node:path';
+
+import * as k8s from '@kubernetes/client-node';
+import vault from 'node-vault';
+
+import { OPERATOR_OPTIONS, type OperatorConfig } from '../../core/config/operator-config';
+import { parseOptions } from '../../core/config/options';
+import { createLogger } from '../../core/log/logger';
+import { startOperator, type RunningOperator } from '../../operator/operator';
+import type { MtlsCertificate, MtlsMapping } from '../../operator/resources/types';
+import { adminKubeConfig, kubectl, readGroundEnv } from './ground';
+
+/** The CRDs are applied once per run, by the first suite that needs them. */
+export function applyCrds(): void {
+  kubectl('apply', '-f', path.resolve(__dirname, '../../crds'));
+  kubectl('wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s');
+}
+
+/** Starts an operator in this process against the ground, with options for the test. */
+export async function runOperator(options: Partial<OperatorConfig> = {}): Promise<RunningOperator> {
+  const env = readGroundEnv();
+  const config = {
+    ...parseOptions(OPERATOR_OPTIONS, [], { VAULT_ADDR: env.VAULT_ADDR }),
+    vaultToken: env.VAULT_TOKEN,
+    probePort: 0,
+    leaderElection: 'off' as const,
+    ...options,
+  };
+  return startOperator({
+    config,
+    kubeConfig: adminKubeConfig(),
+    log: createLogger('operator', 'warn'),
+  });
+}
+
+/** An admin Vault client for the ground's OpenBao. */
+export function adminVault(address = readGroundEnv().VAULT_ADDR) {
+  return vault({ endpoint: address, token: readGroundEnv().VAULT_TOKEN });
+}
+
+/** Reads the latest data of a KV v2 secret under `secret/`, or undefined when there is none. */
+export async function readKv<T = Record<string, unknown>>(path: string, address?: string) {
+  try {
+    const body = await adminVault(address).read(`secret/data/${path}`);
+    return { data: body.data.data as T, version: body.data.metadata.version as number };
+  } catch (err) {
+    if ((err as { response?: { statusCode?: number } }).response?.statusCode === 404)
+      return undefined;
+    throw err;
+  }
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails with the last value. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Typed access to the custom resources for tests. */
+export class Resources {
+  private readonly custom: k8s.CustomObjectsApi;
+  private readonly core: k8s.CoreV1Api;
+
+  constructor(readonly namespace: string) {
+    const kc = adminKubeConfig();
+    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+  }
+
+  async createNamespace(): Promise<void> {
+    await this.core.createNamespace({ body: { metadata: { name: this.namespace } } });
+  }
+
+  async putSecret(name: string, data: Record<string, Buffer | string>, type = 'Opaque') {
+    const encoded = Object.fromEntries(
+      Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+    );
+    const body = { metadata: { name, namespace: this.namespace }, type, data: encoded };
+    try {
+      await this.core.replaceNamespacedSecret({ name, namespace: this.namespace, body });
+    } catch {
+      await this.core.createNamespacedSecret({ namespace: this.namespace, body });
+    }
+  }
+
+  async createCertificate(name: string, spec: MtlsCertificate['spec']): Promise<void> {
+    await this.create('mtlscertificates', 'MtlsCertificate', name, spec);
+  }
+
+  async createMapping(name: string, spec: MtlsMapping['spec']): Promise<void> {
+    await this.create('mtlsmappings', 'MtlsMapping', name, spec);
+  }
+
+  async certificate(name: string): Promise<MtlsCertificate | undefined> {
+    return this.get('mtlscertificates', name) as Promise<MtlsCertificate | undefined>;
+  }
+
+  async mapping(name: string): Promise<MtlsMapping | undefined> {
+    return this.get('mtlsmappings', name) as Promise<MtlsMapping | undefined>;
+  }
+
+  async delete(plural: 'mtlscertificates' | 'mtlsmappings', name: string): Promise<void> {
+    await this.custom.deleteNamespacedCustomObject({ ...this.at(plural), name });
+  }
+
+  /** Waits until the object's Ready condition has the reason given, and returns the object. */
+  async waitForReason(kind: 'certificate' | 'mapping', name: string, reason: string) {
+    return eventually(async () => {
+      const object =
+        kind === 'certificate' ? await this.certificate(name) : await this.mapping(name);
+      const ready = object?.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.reason === reason ? object : undefined;
+    }, `${kind} ${name} to be ${reason}`);
+  }
+
+  private async create(plural: string, kind: string, name: string, spec: object): Promise<void> {
+    await this.custom.createNamespacedCustomObject({
+      ...this.at(plural),
+      body: { apiVersion: 'mtls.io/v1alpha1', kind, metadata: { name }, spec },
+    });
+  }
+
+  private async get(plural: string, name: string): Promise<unknown> {
+    try {
+      return await this.custom.getNamespacedCustomObject({ ...this.at(plural), name });
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private at(plural: string) {
+    return { group: 'mtls.io', version: 'v1alpha1', namespace: this.namespace, plural };
+  }
+}
