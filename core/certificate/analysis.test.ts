@@ -101,6 +101,17 @@ describe('analyzePkcs12', () => {
     ]);
   });
 
+  it('warns when no known Java version reads the file', () => {
+    const camellia = ['-keypbe', 'CAMELLIA-256-CBC', '-certpbe', 'CAMELLIA-256-CBC'];
+    const file = exportPkcs12(corpus.dir, pki.leaf, [], camellia);
+
+    const analysis = analyzePkcs12(file.bytes, P12_PASSWORD, { now: NOW });
+
+    expect(codes(analysis)).toEqual(['P12_UNSUPPORTED_ALGORITHM']);
+    expect(analysis.warnings.map((warning) => warning.code)).toEqual(['P12_JAVA_UNREADABLE']);
+    expect(analysis.javaCompatibility?.readableBy).toEqual([]);
+  });
+
   it('refuses input over 64 KiB before parsing it', () => {
     const analysis = analyzePkcs12(randomBytes(64 * 1024 + 1), P12_PASSWORD);
 

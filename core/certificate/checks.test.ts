@@ -73,7 +73,7 @@ describe('checkValidity', () => {
 
     const soon = checkValidity(cert, new Date(notAfter.getTime() - 10 * day));
     expect(codes(soon.warnings)).toEqual(['CERT_EXPIRES_SOON']);
-    expect(soon.warnings[0].message).toContain('in 10 days');
+    expect(soon.warnings[0].message).toContain('in 10 day(s)');
 
     const expired = checkValidity(cert, new Date(notAfter.getTime() + 1000));
     expect(codes(expired.problems)).toEqual(['CERT_EXPIRED']);

@@ -80,7 +80,7 @@ export function checkValidity(
   const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
   if (daysLeft >= EXPIRY_WARNING_DAYS) return { problems: [], warnings: [] };
   const message =
-    `The certificate expires on ${notAfter.toISOString()}, in ${daysLeft} days; ` +
+    `The certificate expires on ${notAfter.toISOString()}, in ${daysLeft} day(s); ` +
     'arrange its renewal';
   return { problems: [], warnings: [{ code: ErrorCode.CertExpiresSoon, message }] };
 }

@@ -77,6 +77,34 @@ describe('readPkcs12', () => {
     expect(err.message).not.toContain('Secret-Guess-42');
   });
 
+  it.each([
+    ['non-ASCII', 'pässwörd-€', P12_PROTECTIONS.modern],
+    ['non-ASCII legacy', 'pässwörd-€', P12_PROTECTIONS.legacyRc2],
+    ['empty', '', P12_PROTECTIONS.modern],
+  ])('opens files with a %s password as openssl encodes it', (_label, password, protection) => {
+    const file = exportPkcs12(corpus.dir, pki.ecLeaf, [], protection, password);
+
+    expect(readPkcs12(file.bytes, password).privateKeys).toHaveLength(1);
+    expect(failure(() => readPkcs12(file.bytes, 'passwörd')).code).toBe('P12_BAD_PASSWORD');
+  });
+
+  it('calls a file without MAC that does not decrypt a wrong password', () => {
+    const file = exportPkcs12(corpus.dir, pki.leaf, [], ['-nomac']);
+
+    expect(readPkcs12(file.bytes, P12_PASSWORD).privateKeys).toHaveLength(1);
+    expect(failure(() => readPkcs12(file.bytes, 'wrong')).code).toBe('P12_BAD_PASSWORD');
+  });
+
+  it('names an encryption it cannot read as unsupported, not as damage', () => {
+    const camellia = ['-keypbe', 'CAMELLIA-256-CBC', '-certpbe', 'CAMELLIA-256-CBC'];
+    const file = exportPkcs12(corpus.dir, pki.leaf, [], camellia);
+
+    const err = failure(() => readPkcs12(file.bytes, P12_PASSWORD));
+
+    expect(err.code).toBe('P12_UNSUPPORTED_ALGORITHM');
+    expect(err.message).toContain('Export it again');
+  });
+
   it('calls truncated, random and PEM input malformed', () => {
     const file = exportPkcs12(corpus.dir, pki.leaf, [], P12_PROTECTIONS.modern);
 
