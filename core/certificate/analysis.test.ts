@@ -3,13 +3,15 @@ import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import {
   buildPki,
   corpusDirectory,
-  exportPkcs12,
-  forgePkcs12,
   type Issued,
-  P12_PASSWORD,
-  P12_PROTECTIONS,
   type CorpusPki,
 } from '../../test/fixtures/certificate-corpus';
+import {
+  exportPkcs12,
+  forgePkcs12,
+  P12_PASSWORD,
+  P12_PROTECTIONS,
+} from '../../test/fixtures/pkcs12-corpus';
 import { analyzePem, analyzePkcs12, type CertificateAnalysis } from './analysis';
 
 const NOW = new Date('2027-06-01T00:00:00Z');
@@ -154,7 +156,7 @@ describe('analyzePkcs12', () => {
     expect(analysis.problems[0].message).toContain('CN=Unrelated Root CA');
   });
 
-  it('refuses a key that does not match, two keys, and no key (files openssl will not make)', () => {
+  it('refuses a mismatched key, two keys, no key (files openssl will not make)', () => {
     const mismatch = forgePkcs12([pki.leaf.certPem], [pki.otherKeyPem]);
     expect(codes(analyzePkcs12(mismatch, P12_PASSWORD, { now: NOW }))).toEqual([
       'CERT_KEY_MISMATCH',

@@ -1,12 +1,10 @@
+import { buildPki, corpusDirectory, type CorpusPki } from '../../test/fixtures/certificate-corpus';
 import {
-  buildPki,
-  corpusDirectory,
   exportPkcs12,
   keytoolList,
   opensslPkcs12Algorithms,
   P12_PROTECTIONS,
-  type CorpusPki,
-} from '../../test/fixtures/certificate-corpus';
+} from '../../test/fixtures/pkcs12-corpus';
 import { judgeJavaCompatibility, MODERN_JAVA } from './java-compatibility';
 import { decodePkcs12Der } from './pkcs12';
 import { readPkcs12Algorithms } from './pkcs12-algorithms';

@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 
+import { buildPki, corpusDirectory, type CorpusPki } from '../../test/fixtures/certificate-corpus';
 import {
-  buildPki,
-  corpusDirectory,
   exportPkcs12,
   forgePkcs12,
   P12_PASSWORD,
   P12_PROTECTIONS,
-  type CorpusPki,
-} from '../../test/fixtures/certificate-corpus';
+} from '../../test/fixtures/pkcs12-corpus';
 import { hasCode } from '../errors/codes';
 import { CertificateInputError } from './finding';
 import { readPkcs12 } from './pkcs12';
