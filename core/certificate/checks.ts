@@ -49,8 +49,8 @@ export function checkKeyStrength(leaf: X509Certificate): CertificateFinding[] {
       code: ErrorCode.KeyUnsupported,
       message:
         `The certificate ${nameOfCertificate(leaf)} uses a key of type ` +
-        `${key.type.toUpperCase()}, which is not accepted; use an RSA key of ${MIN_RSA_BITS} bits or more, ` +
-        `or an EC key on ${ACCEPTED_CURVES.join(', ')}`,
+        `${key.type.toUpperCase()}, which is not accepted; use an RSA key of ` +
+        `${MIN_RSA_BITS} bits or more, or an EC key on ${ACCEPTED_CURVES.join(', ')}`,
     },
   ];
 }
