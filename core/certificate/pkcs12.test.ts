@@ -115,6 +115,15 @@ describe('readPkcs12', () => {
     expect(pem.message).toContain('give the certificate and key as a PEM pair instead');
   });
 
+  it('refuses a file whose iteration counts would hold the CPU for long, before deriving keys', () => {
+    const file = exportPkcs12(corpus.dir, pki.ecLeaf, [], ['-iter', '200000']);
+
+    const err = failure(() => readPkcs12(file.bytes, P12_PASSWORD));
+
+    expect(err.code).toBe('P12_TOO_MANY_ITERATIONS');
+    expect(err.message).toContain('asks for 600000 key-derivation iterations');
+  });
+
   it('refuses more than 64 KiB', () => {
     expect(failure(() => readPkcs12(Buffer.alloc(65 * 1024), P12_PASSWORD)).code).toBe(
       'INPUT_TOO_LARGE',
