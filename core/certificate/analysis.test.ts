@@ -3,13 +3,15 @@ import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import {
   buildPki,
   corpusDirectory,
-  exportPkcs12,
-  forgePkcs12,
   type Issued,
-  P12_PASSWORD,
-  P12_PROTECTIONS,
   type CorpusPki,
 } from '../../test/fixtures/certificate-corpus';
+import {
+  exportPkcs12,
+  forgePkcs12,
+  P12_PASSWORD,
+  P12_PROTECTIONS,
+} from '../../test/fixtures/pkcs12-corpus';
 import { analyzePem, analyzePkcs12, type CertificateAnalysis } from './analysis';
 
 const NOW = new Date('2027-06-01T00:00:00Z');
@@ -101,6 +103,17 @@ describe('analyzePkcs12', () => {
     ]);
   });
 
+  it('warns when no known Java version reads the file', () => {
+    const camellia = ['-keypbe', 'CAMELLIA-256-CBC', '-certpbe', 'CAMELLIA-256-CBC'];
+    const file = exportPkcs12(corpus.dir, pki.leaf, [], camellia);
+
+    const analysis = analyzePkcs12(file.bytes, P12_PASSWORD, { now: NOW });
+
+    expect(codes(analysis)).toEqual(['P12_UNSUPPORTED_ALGORITHM']);
+    expect(analysis.warnings.map((warning) => warning.code)).toEqual(['P12_JAVA_UNREADABLE']);
+    expect(analysis.javaCompatibility?.readableBy).toEqual([]);
+  });
+
   it('refuses input over 64 KiB before parsing it', () => {
     const analysis = analyzePkcs12(randomBytes(64 * 1024 + 1), P12_PASSWORD);
 
@@ -143,7 +156,7 @@ describe('analyzePkcs12', () => {
     expect(analysis.problems[0].message).toContain('CN=Unrelated Root CA');
   });
 
-  it('refuses a key that does not match, two keys, and no key (files openssl will not make)', () => {
+  it('refuses a mismatched key, two keys, no key (files openssl will not make)', () => {
     const mismatch = forgePkcs12([pki.leaf.certPem], [pki.otherKeyPem]);
     expect(codes(analyzePkcs12(mismatch, P12_PASSWORD, { now: NOW }))).toEqual([
       'CERT_KEY_MISMATCH',

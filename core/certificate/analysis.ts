@@ -39,14 +39,7 @@ export function analyzePkcs12(
   password: string,
   options: AnalysisOptions = {},
 ): CertificateAnalysis {
-  let javaCompatibility: JavaCompatibility | undefined;
-  try {
-    javaCompatibility = judgeJavaCompatibility(readPkcs12Algorithms(decodePkcs12Der(bytes)));
-  } catch (err) {
-    // The structure is unreadable; readPkcs12 below reports why.
-    if (!(err instanceof Error)) throw err;
-  }
-
+  const javaCompatibility = javaCompatibilityOf(bytes);
   const analysis = analyzeInput(() => readPkcs12(bytes, password), options);
   if (!javaCompatibility) return analysis;
 
@@ -55,6 +48,15 @@ export function analyzePkcs12(
     warnings.push({ code: ErrorCode.P12JavaUnreadable, message: javaCompatibility.summary });
   }
   return { ...analysis, warnings, javaCompatibility };
+}
+
+/** The Java verdict, or undefined when the structure is unreadable (readPkcs12 then says why). */
+function javaCompatibilityOf(bytes: Buffer): JavaCompatibility | undefined {
+  try {
+    return judgeJavaCompatibility(readPkcs12Algorithms(decodePkcs12Der(bytes)));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Analyzes a certificate chain and private key given as PEM, with an optional CA chain. */

@@ -48,9 +48,9 @@ export function checkKeyStrength(leaf: X509Certificate): CertificateFinding[] {
     {
       code: ErrorCode.KeyUnsupported,
       message:
-        `The certificate ${nameOfCertificate(leaf)} has a ${key.type.toUpperCase()} key, ` +
-        `which is not accepted; use an RSA key of ${MIN_RSA_BITS} bits or more, ` +
-        `or an EC key on ${ACCEPTED_CURVES.join(', ')}`,
+        `The certificate ${nameOfCertificate(leaf)} uses a key of type ` +
+        `${key.type.toUpperCase()}, which is not accepted; use an RSA key of ` +
+        `${MIN_RSA_BITS} bits or more, or an EC key on ${ACCEPTED_CURVES.join(', ')}`,
     },
   ];
 }
@@ -80,7 +80,7 @@ export function checkValidity(
   const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
   if (daysLeft >= EXPIRY_WARNING_DAYS) return { problems: [], warnings: [] };
   const message =
-    `The certificate expires on ${notAfter.toISOString()}, in ${daysLeft} days; ` +
+    `The certificate expires on ${notAfter.toISOString()}, in ${daysLeft} day(s); ` +
     'arrange its renewal';
   return { problems: [], warnings: [{ code: ErrorCode.CertExpiresSoon, message }] };
 }

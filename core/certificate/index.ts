@@ -7,4 +7,5 @@ export type { CertificateFinding } from './finding';
 export { judgeJavaCompatibility, MODERN_JAVA } from './java-compatibility';
 export type { JavaCompatibility } from './java-compatibility';
 export type { PemInput } from './pem';
+export { MAX_PKCS12_ITERATIONS } from './pkcs12';
 export type { Pkcs12Algorithms } from './pkcs12-algorithms';

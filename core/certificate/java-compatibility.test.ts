@@ -1,12 +1,11 @@
+import { buildPki, corpusDirectory, type CorpusPki } from '../../test/fixtures/certificate-corpus';
 import {
-  buildPki,
-  corpusDirectory,
   exportPkcs12,
   keytoolList,
   opensslPkcs12Algorithms,
   P12_PROTECTIONS,
-  type CorpusPki,
-} from '../../test/fixtures/certificate-corpus';
+} from '../../test/fixtures/pkcs12-corpus';
+import { analyzePkcs12 } from './analysis';
 import { judgeJavaCompatibility, MODERN_JAVA } from './java-compatibility';
 import { decodePkcs12Der } from './pkcs12';
 import { readPkcs12Algorithms } from './pkcs12-algorithms';
@@ -102,4 +101,15 @@ describe('the verdict against openssl and Java 17 keytool', () => {
     },
     60_000,
   );
+
+  it('agrees with keytool on a wrong password', () => {
+    const file = exportPkcs12(corpus.dir, pki.leaf, [], P12_PROTECTIONS.legacyRc2);
+
+    const keytool = keytoolList(file.path, 'wrong-password');
+    expect(keytool.status).not.toBe(0);
+    expect(keytool.output).toContain('password was incorrect');
+    expect(analyzePkcs12(file.bytes, 'wrong-password').problems.map((p) => p.code)).toEqual([
+      'P12_BAD_PASSWORD',
+    ]);
+  }, 60_000);
 });

@@ -32,7 +32,9 @@ const MODERN_MAC = new Set(['HmacSHA224', 'HmacSHA256', 'HmacSHA384', 'HmacSHA51
  * Judges Java compatibility: the legacy algorithms (SHA-1 PBE with RC2 or 3DES, HmacSHA1 MAC)
  * are read by every Java version; PBES2 with AES and SHA-2 MACs arrived in 8u301 and 11.0.12.
  */
-export function judgeJavaCompatibility(algorithms: Pkcs12Algorithms): JavaCompatibility {
+export function judgeJavaCompatibility(
+  algorithms: Pick<Pkcs12Algorithms, 'mac' | 'keyEncryption' | 'certEncryption'>,
+): JavaCompatibility {
   const eras = [
     encryptionEra(algorithms.keyEncryption),
     encryptionEra(algorithms.certEncryption),
@@ -76,7 +78,9 @@ function macEra(mac: string | undefined): Era {
   return MODERN_MAC.has(mac) ? 'modern' : 'unknown';
 }
 
-function describeUse(algorithms: Pkcs12Algorithms): string {
+function describeUse(
+  algorithms: Pick<Pkcs12Algorithms, 'mac' | 'keyEncryption' | 'certEncryption'>,
+): string {
   return [
     `key: ${algorithms.keyEncryption ?? 'not visible'}`,
     `certificates: ${algorithms.certEncryption ?? 'not visible'}`,

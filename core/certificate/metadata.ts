@@ -51,11 +51,16 @@ export function describeCertificate(leaf: X509Certificate): CertificateMetadata 
 }
 
 /**
- * Node prints a name one attribute per line, most general first, with RFC 2253 escaping;
- * RFC 2253 wants them most specific first, separated by commas.
+ * Node prints a name one RDN per line, most general first, with RFC 2253 escaping and ' + '
+ * between the parts of a multi-valued RDN; RFC 2253 wants the most specific RDN first, commas
+ * between RDNs and a bare '+' inside one (a '+' in a value is escaped, so never ' + ').
  */
 export function distinguishedName(nodeName: string): string {
-  return nodeName.split('\n').filter(Boolean).reverse().join(',');
+  const rdns = nodeName.split('\n').filter(Boolean);
+  return rdns
+    .map((rdn) => rdn.split(' + ').join('+'))
+    .reverse()
+    .join(',');
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

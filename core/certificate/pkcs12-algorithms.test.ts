@@ -1,14 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 
+import { buildPki, corpusDirectory, type CorpusPki } from '../../test/fixtures/certificate-corpus';
 import {
-  buildPki,
-  corpusDirectory,
   exportPkcs12,
   forgePkcs12,
   opensslPkcs12Algorithms,
   P12_PROTECTIONS,
-  type CorpusPki,
-} from '../../test/fixtures/certificate-corpus';
+} from '../../test/fixtures/pkcs12-corpus';
 import { decodePkcs12Der } from './pkcs12';
 import { readPkcs12Algorithms } from './pkcs12-algorithms';
 
@@ -26,8 +24,12 @@ describe('readPkcs12Algorithms', () => {
   it('names the algorithms of openssl legacy, 3DES and modern files as openssl does', () => {
     const found = Object.values(P12_PROTECTIONS).map((protection) => {
       const file = exportPkcs12(corpus.dir, pki.leaf, [pki.intermediate], protection);
-      const algorithms = readPkcs12Algorithms(decodePkcs12Der(file.bytes));
+      const { derivationIterations, ...algorithms } = readPkcs12Algorithms(
+        decodePkcs12Der(file.bytes),
+      );
       expect(algorithms).toEqual(opensslPkcs12Algorithms(corpus.dir, file.path));
+      // openssl's default: 2048 for the MAC, the certificates and the key each.
+      expect(derivationIterations).toBe(3 * 2048);
       return algorithms;
     });
 
@@ -56,10 +58,12 @@ describe('readPkcs12Algorithms', () => {
     expect(readPkcs12Algorithms(decodePkcs12Der(file.bytes))).toEqual({
       keyEncryption: 'PBES2 (PBKDF2, hmacWithSHA256, AES-256-CBC)',
       certEncryption: 'none',
+      derivationIterations: 2048,
     });
     expect(readPkcs12Algorithms(decodePkcs12Der(forgePkcs12([pki.leaf.certPem], [])))).toEqual({
       mac: 'HmacSHA1',
       certEncryption: 'none',
+      derivationIterations: 2048,
     });
   });
 

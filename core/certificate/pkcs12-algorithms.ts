@@ -11,6 +11,11 @@ export type Pkcs12Algorithms = {
   keyEncryption?: string;
   /** How the certificates are encrypted (the encrypted safe); 'none' when stored in clear. */
   certEncryption?: string;
+  /**
+   * Key-derivation iterations of the MAC and of every encryption visible without the password.
+   * Opening the file costs CPU in proportion, so the reader refuses absurd counts first.
+   */
+  derivationIterations: number;
 };
 
 const DATA = '1.2.840.113549.1.7.1';
@@ -18,6 +23,7 @@ const ENCRYPTED_DATA = '1.2.840.113549.1.7.6';
 const SHROUDED_KEY_BAG = '1.2.840.113549.1.12.10.1.2';
 const CERT_BAG = '1.2.840.113549.1.12.10.1.3';
 const PBES2 = '1.2.840.113549.1.5.13';
+const PKCS12_PBE = '1.2.840.113549.1.12.1.';
 
 /** Names of the algorithms, as RFC 7292 and RFC 8018 spell them (openssl prints the same). */
 const NAMES: Record<string, string> = {
@@ -52,18 +58,23 @@ const NAMES: Record<string, string> = {
  */
 export function readPkcs12Algorithms(pfx: Asn1): Pkcs12Algorithms {
   const [, authSafe, macData] = children(pfx);
-  const algorithms: Pkcs12Algorithms = {};
+  const algorithms: Pkcs12Algorithms = { derivationIterations: 0 };
 
-  // macData: SEQUENCE { DigestInfo { AlgorithmIdentifier, digest }, salt, iterations }
-  if (macData) algorithms.mac = nameOf(oid(children(children(children(macData)[0])[0])[0]));
+  // macData: SEQUENCE { DigestInfo { AlgorithmIdentifier, digest }, salt, iterations DEFAULT 1 }
+  if (macData) {
+    const [digestInfo, , iterations] = children(macData);
+    algorithms.mac = nameOf(oid(children(children(digestInfo)[0])[0]));
+    algorithms.derivationIterations += iterations ? integer(iterations) : 1;
+  }
 
   for (const info of children(octetContent(explicitContent(authSafe)))) {
     const [contentType, content] = children(info);
 
     if (oid(contentType) === ENCRYPTED_DATA) {
       // EncryptedData { version, EncryptedContentInfo { type, algorithm, [0] content } }
-      const encryptedContentInfo = children(children(content)[0])[1];
-      algorithms.certEncryption = describeAlgorithm(children(encryptedContentInfo)[1]);
+      const identifier = children(children(children(content)[0])[1])[1];
+      algorithms.certEncryption = describeAlgorithm(identifier);
+      algorithms.derivationIterations += iterationsOf(identifier);
       continue;
     }
     if (oid(contentType) !== DATA) continue;
@@ -72,7 +83,9 @@ export function readPkcs12Algorithms(pfx: Asn1): Pkcs12Algorithms {
       const [bagId, bagValue] = children(bag);
       if (oid(bagId) === SHROUDED_KEY_BAG) {
         // EncryptedPrivateKeyInfo { AlgorithmIdentifier, encryptedData }
-        algorithms.keyEncryption = describeAlgorithm(children(children(bagValue)[0])[0]);
+        const identifier = children(children(bagValue)[0])[0];
+        algorithms.keyEncryption = describeAlgorithm(identifier);
+        algorithms.derivationIterations += iterationsOf(identifier);
       }
       if (oid(bagId) === CERT_BAG) algorithms.certEncryption ??= 'none';
     }
@@ -91,6 +104,26 @@ function describeAlgorithm(identifier: Asn1): string {
   const prfIdentifier = children(kdfParameters).find((part) => part.type === asn1.Type.SEQUENCE);
   const prf = prfIdentifier ? nameOf(oid(children(prfIdentifier)[0])) : 'hmacWithSHA1';
   return `PBES2 (${nameOf(oid(kdfAlgorithm))}, ${prf}, ${nameOf(oid(children(scheme)[0]))})`;
+}
+
+/** The iteration count of a PKCS#12 PBE or PBES2 AlgorithmIdentifier; 0 for others. */
+function iterationsOf(identifier: Asn1): number {
+  const [algorithm, parameters] = children(identifier);
+
+  // PBES2: the count is in PBKDF2-params { salt, iterationCount, ... }.
+  if (oid(algorithm) === PBES2) return integer(children(children(children(parameters)[0])[1])[1]);
+  // RFC 7292 PBE: pkcs-12PbeParams { salt, iterations }.
+  if (oid(algorithm).startsWith(PKCS12_PBE)) return integer(children(parameters)[1]);
+  return 0;
+}
+
+function integer(node: Asn1 | undefined): number {
+  if (!node || node.type !== asn1.Type.INTEGER || typeof node.value !== 'string') {
+    throw new Error('expected an integer in the PKCS#12 structure');
+  }
+  // Anything past 6 bytes is absurd as an iteration count and must not lose precision.
+  if (node.value.length > 6) return Number.MAX_SAFE_INTEGER;
+  return parseInt(forge.util.bytesToHex(node.value), 16);
 }
 
 function nameOf(identifier: string): string {

@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 
+import { buildPki, corpusDirectory, type CorpusPki } from '../../test/fixtures/certificate-corpus';
 import {
-  buildPki,
-  corpusDirectory,
   exportPkcs12,
   forgePkcs12,
   P12_PASSWORD,
   P12_PROTECTIONS,
-  type CorpusPki,
-} from '../../test/fixtures/certificate-corpus';
+} from '../../test/fixtures/pkcs12-corpus';
 import { hasCode } from '../errors/codes';
 import { CertificateInputError } from './finding';
 import { readPkcs12 } from './pkcs12';
@@ -77,6 +75,34 @@ describe('readPkcs12', () => {
     expect(err.message).not.toContain('Secret-Guess-42');
   });
 
+  it.each([
+    ['non-ASCII', 'pässwörd-€', P12_PROTECTIONS.modern],
+    ['non-ASCII legacy', 'pässwörd-€', P12_PROTECTIONS.legacyRc2],
+    ['empty', '', P12_PROTECTIONS.modern],
+  ])('opens files with a %s password as openssl encodes it', (_label, password, protection) => {
+    const file = exportPkcs12(corpus.dir, pki.ecLeaf, [], protection, password);
+
+    expect(readPkcs12(file.bytes, password).privateKeys).toHaveLength(1);
+    expect(failure(() => readPkcs12(file.bytes, 'passwörd')).code).toBe('P12_BAD_PASSWORD');
+  });
+
+  it('calls a file without MAC that does not decrypt a wrong password', () => {
+    const file = exportPkcs12(corpus.dir, pki.leaf, [], ['-nomac']);
+
+    expect(readPkcs12(file.bytes, P12_PASSWORD).privateKeys).toHaveLength(1);
+    expect(failure(() => readPkcs12(file.bytes, 'wrong')).code).toBe('P12_BAD_PASSWORD');
+  });
+
+  it('names an encryption it cannot read as unsupported, not as damage', () => {
+    const camellia = ['-keypbe', 'CAMELLIA-256-CBC', '-certpbe', 'CAMELLIA-256-CBC'];
+    const file = exportPkcs12(corpus.dir, pki.leaf, [], camellia);
+
+    const err = failure(() => readPkcs12(file.bytes, P12_PASSWORD));
+
+    expect(err.code).toBe('P12_UNSUPPORTED_ALGORITHM');
+    expect(err.message).toContain('Export it again');
+  });
+
   it('calls truncated, random and PEM input malformed', () => {
     const file = exportPkcs12(corpus.dir, pki.leaf, [], P12_PROTECTIONS.modern);
 
@@ -87,6 +113,15 @@ describe('readPkcs12', () => {
     expect(failure(() => readPkcs12(Buffer.alloc(0), P12_PASSWORD)).code).toBe('P12_MALFORMED');
     const pem = failure(() => readPkcs12(Buffer.from(pki.leaf.certPem), P12_PASSWORD));
     expect(pem.message).toContain('give the certificate and key as a PEM pair instead');
+  });
+
+  it('refuses iteration counts that would hold the CPU, before deriving any key', () => {
+    const file = exportPkcs12(corpus.dir, pki.ecLeaf, [], ['-iter', '200000']);
+
+    const err = failure(() => readPkcs12(file.bytes, P12_PASSWORD));
+
+    expect(err.code).toBe('P12_TOO_MANY_ITERATIONS');
+    expect(err.message).toContain('asks for 600000 key-derivation iterations');
   });
 
   it('refuses more than 64 KiB', () => {

@@ -4,8 +4,16 @@ import forge from 'node-forge';
 import { ErrorCode } from '../errors/codes';
 import { assertInputSize, CertificateInputError } from './finding';
 import type { CertificateMaterial } from './material';
+import { readPkcs12Algorithms } from './pkcs12-algorithms';
 
 const { asn1, pki, pkcs12 } = forge;
+
+/**
+ * Most key-derivation iterations accepted in one file, all parts together. forge derives keys in
+ * JavaScript at about 50,000 iterations a second, on the event loop; exporters use 2,048
+ * (openssl) to 10,000 (Java) per part.
+ */
+export const MAX_PKCS12_ITERATIONS = 300_000;
 
 /**
  * Decodes a PKCS#12 file's DER, refusing what is not one. forge does the decoding because Node's
@@ -36,14 +44,9 @@ export function decodePkcs12Der(bytes: Buffer): forge.asn1.Asn1 {
  */
 export function readPkcs12(bytes: Buffer, password: string): CertificateMaterial {
   const der = decodePkcs12Der(bytes);
+  assertAffordable(der);
 
-  let pfx: forge.pkcs12.Pkcs12Pfx;
-  try {
-    pfx = pkcs12.pkcs12FromAsn1(der, true, password);
-  } catch (err) {
-    throw isPasswordFailure(err) ? badPassword(err) : malformed(err);
-  }
-
+  const pfx = openPfx(der, password);
   const certificates: X509Certificate[] = [];
   const privateKeys: KeyObject[] = [];
   for (const safe of pfx.safeContents) {
@@ -55,6 +58,64 @@ export function readPkcs12(bytes: Buffer, password: string): CertificateMaterial
     }
   }
   return { certificates, privateKeys };
+}
+
+function assertAffordable(der: forge.asn1.Asn1): void {
+  let iterations: number;
+  try {
+    iterations = readPkcs12Algorithms(der).derivationIterations;
+  } catch {
+    // An unexpected structure: forge's own reading will say what is wrong with it.
+    return;
+  }
+
+  if (iterations > MAX_PKCS12_ITERATIONS) {
+    throw new CertificateInputError(
+      ErrorCode.P12TooManyIterations,
+      `The PKCS#12 file asks for ${iterations} key-derivation iterations, more than the ` +
+        `${MAX_PKCS12_ITERATIONS} accepted; export it again with the default iteration count`,
+    );
+  }
+}
+
+/**
+ * Opens the PFX. forge hands the password to PBKDF2 as one byte per character where openssl
+ * gives it the UTF-8 bytes, so a non-ASCII password that passed the MAC check (which forge
+ * derives correctly) is tried again in UTF-8, with the already verified MAC set aside.
+ */
+function openPfx(der: forge.asn1.Asn1, password: string): forge.pkcs12.Pkcs12Pfx {
+  try {
+    return pkcs12.pkcs12FromAsn1(der, true, password);
+  } catch (err) {
+    const utf8 = forge.util.encodeUtf8(password);
+    if (MAC_FAILURE.test(reasonOf(err)) || utf8 === password) throw classify(err);
+
+    try {
+      const withoutMac = { ...der, value: (der.value as forge.asn1.Asn1[]).slice(0, 2) };
+      return pkcs12.pkcs12FromAsn1(withoutMac, true, utf8);
+    } catch (retryErr) {
+      throw classify(retryErr);
+    }
+  }
+}
+
+const MAC_FAILURE = /MAC could not be verified/;
+const DECRYPT_FAILURE = /decrypt/i;
+const UNSUPPORTED = /unsupported/i;
+
+/** Names why forge could not open the file: wrong password, unknown algorithm, or damage. */
+function classify(err: unknown): CertificateInputError {
+  const reason = reasonOf(err);
+  if (MAC_FAILURE.test(reason) || DECRYPT_FAILURE.test(reason)) return badPassword(err);
+  if (UNSUPPORTED.test(reason)) {
+    return new CertificateInputError(
+      ErrorCode.P12UnsupportedAlgorithm,
+      `The PKCS#12 file uses an algorithm this system cannot read (${reason}). Export it ` +
+        'again with openssl pkcs12 -export (AES-256-CBC) or with -legacy for older Java',
+      { cause: err },
+    );
+  }
+  return malformed(err);
 }
 
 function certificateFromBag(bag: forge.pkcs12.Bag): X509Certificate {
@@ -88,15 +149,14 @@ function privateKeyFromBag(bag: forge.pkcs12.Bag): KeyObject {
   }
 }
 
-function isPasswordFailure(err: unknown): boolean {
-  const message = err instanceof Error ? err.message : '';
-  return /MAC could not be verified|wrong password/i.test(message);
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function badPassword(cause: unknown): CertificateInputError {
   return new CertificateInputError(
     ErrorCode.P12BadPassword,
-    'The PKCS#12 password is wrong: the file failed its integrity check with it. ' +
+    'The PKCS#12 password is wrong: the file fails its integrity check or decryption with it. ' +
       'Check the password you were given (and that the Secret holds it without a trailing ' +
       'newline); if the password is right, the file was altered after export',
     { cause },
@@ -104,7 +164,7 @@ function badPassword(cause: unknown): CertificateInputError {
 }
 
 function malformed(cause: unknown): CertificateInputError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const reason = reasonOf(cause);
   return new CertificateInputError(
     ErrorCode.P12Malformed,
     `The file is not a readable PKCS#12 (PFX) file, or it is truncated or corrupted (${reason}). ` +

@@ -13,6 +13,8 @@ export const ErrorCode = {
   InputTooLarge: 'INPUT_TOO_LARGE',
   P12Malformed: 'P12_MALFORMED',
   P12BadPassword: 'P12_BAD_PASSWORD',
+  P12UnsupportedAlgorithm: 'P12_UNSUPPORTED_ALGORITHM',
+  P12TooManyIterations: 'P12_TOO_MANY_ITERATIONS',
   PemMalformed: 'PEM_MALFORMED',
   CertMissing: 'CERT_MISSING',
   KeyMissing: 'KEY_MISSING',
