@@ -32,6 +32,8 @@ const shared = {
 
 module.exports = {
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+  // Integration tests wait for real servers; unit tests finish far sooner either way.
+  testTimeout: 120000,
   projects: [
     {
       ...shared,
@@ -47,7 +49,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

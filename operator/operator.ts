@@ -149,8 +149,9 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
 
   const stop = (options: { release?: boolean } = {}): Promise<void> => {
     stopping ??= (async () => {
-      await elector?.stop(options);
+      // Reconciles finish before the lease is released, so two leaders never write at once.
       await stopControllers();
+      await elector?.stop(options);
       await probes.close();
       log.info('operator stopped');
       finish();

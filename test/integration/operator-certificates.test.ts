@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 
+import { buildPki, corpusDirectory, type CorpusPki } from '../fixtures/certificate-corpus';
 import {
-  buildPki,
-  corpusDirectory,
   exportPkcs12,
   forgePkcs12,
   P12_PASSWORD,
   P12_PROTECTIONS,
-  type CorpusPki,
-} from '../fixtures/certificate-corpus';
+} from '../fixtures/pkcs12-corpus';
 import type { RunningOperator } from '../../operator/operator';
 import { uniqueName } from './ground';
 import {

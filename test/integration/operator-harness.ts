@@ -29,7 +29,7 @@ export async function runOperator(options: Partial<OperatorConfig> = {}): Promis
   return startOperator({
     config,
     kubeConfig: adminKubeConfig(),
-    log: createLogger('operator', 'warn'),
+    log: createLogger('operator', process.env.MTLS_TEST_LOG_LEVEL ?? 'warn'),
   });
 }
 

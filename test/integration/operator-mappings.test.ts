@@ -1,13 +1,7 @@
 import type { MappingIndexDocument } from '../../core/mapping/index-document';
 import type { RunningOperator } from '../../operator/operator';
-import {
-  buildPki,
-  corpusDirectory,
-  exportPkcs12,
-  P12_PASSWORD,
-  P12_PROTECTIONS,
-  type CorpusPki,
-} from '../fixtures/certificate-corpus';
+import { buildPki, corpusDirectory, type CorpusPki } from '../fixtures/certificate-corpus';
+import { exportPkcs12, P12_PASSWORD, P12_PROTECTIONS } from '../fixtures/pkcs12-corpus';
 import { uniqueName } from './ground';
 import { applyCrds, eventually, readKv, Resources, runOperator } from './operator-harness';
 

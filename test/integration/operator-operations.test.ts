@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+
+import * as k8s from '@kubernetes/client-node';
+
+import { buildPki, corpusDirectory, type CorpusPki } from '../fixtures/certificate-corpus';
+import { exportPkcs12, P12_PASSWORD, P12_PROTECTIONS } from '../fixtures/pkcs12-corpus';
+import { adminKubeConfig, readGroundEnv, uniqueName } from './ground';
+import type { RunningOperator } from '../../operator/operator';
+import { StandaloneOpenBao } from './openbao';
+import { applyCrds, eventually, readKv, Resources, runOperator } from './operator-harness';
+
+// Operating the operator: restarts, a Vault outage, and two replicas electing a leader.
+
+let corpus: { dir: string; remove: () => void };
+let pki: CorpusPki;
+
+beforeAll(() => {
+  corpus = corpusDirectory();
+  pki = buildPki(corpus.dir);
+  applyCrds();
+}, 120_000);
+
+afterAll(() => corpus.remove());
+
+async function certificateIn(resources: Resources, name: string) {
+  const file = exportPkcs12(corpus.dir, pki.leaf, [pki.intermediate], P12_PROTECTIONS.modern);
+  await resources.putSecret(name, { 'keystore.p12': file.bytes, password: P12_PASSWORD });
+  await resources.createCertificate(name, { source: { pkcs12: { secretName: name } } });
+}
+
+async function metric(port: number, name: string): Promise<string[]> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text.split('\n').filter((line) => line.startsWith(name));
+}
+
+it('a restarted operator writes nothing that is already in place', async () => {
+  const resources = new Resources(uniqueName('restart'));
+  await resources.createNamespace();
+  const first = await runOperator();
+  await certificateIn(resources, 'steady');
+  await resources.createMapping('steady', {
+    url: 'https://steady.example/',
+    certificateName: 'steady',
+  });
+  await resources.waitForReason('mapping', 'steady', 'Active');
+  const before = {
+    certificate: (await resources.certificate('steady'))!.metadata.resourceVersion,
+    mapping: (await resources.mapping('steady'))!.metadata.resourceVersion,
+    vault: (await readKv(`mtls/${resources.namespace}/certificates/steady`))!.version,
+    index: (await readKv(`mtls/${resources.namespace}/index`))!.version,
+  };
+  await first.stop();
+
+  const second = await runOperator();
+  await eventually(async () => {
+    const lines = await metric(
+      second.probePort,
+      'mtls_operator_reconcile_total{kind="MtlsMapping"',
+    );
+    return lines.length > 0 ? true : undefined;
+  }, 'the restarted operator to reconcile');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await second.stop();
+
+  expect({
+    certificate: (await resources.certificate('steady'))!.metadata.resourceVersion,
+    mapping: (await resources.mapping('steady'))!.metadata.resourceVersion,
+    vault: (await readKv(`mtls/${resources.namespace}/certificates/steady`))!.version,
+    index: (await readKv(`mtls/${resources.namespace}/index`))!.version,
+  }).toEqual(before);
+});
+
+it('reports VaultUnavailable while Vault is down, and recovers on its own', async () => {
+  const bao = await StandaloneOpenBao.start();
+  const resources = new Resources(uniqueName('outage'));
+  await resources.createNamespace();
+  const operator = await runOperator({
+    vaultAddress: bao.address,
+    vaultToken: bao.token,
+    vaultTimeoutMs: 1000,
+  });
+  try {
+    await certificateIn(resources, 'before');
+    await resources.waitForReason('certificate', 'before', 'Synced');
+
+    await bao.kill();
+    await certificateIn(resources, 'during');
+    const unavailable = await resources.waitForReason('certificate', 'during', 'VaultUnavailable');
+    expect(unavailable.status?.conditions?.[0].message).toContain(bao.address);
+    const readyz = await fetch(`http://127.0.0.1:${operator.probePort}/readyz`);
+    expect(readyz.status).toBe(503);
+
+    await bao.resume();
+    await resources.waitForReason('certificate', 'during', 'Synced');
+    expect((await fetch(`http://127.0.0.1:${operator.probePort}/readyz`)).status).toBe(200);
+  } finally {
+    await operator.stop();
+    await bao.kill();
+  }
+}, 90_000);
+
+it('of two replicas only the leader writes, and a killed leader is replaced', async () => {
+  const resources = new Resources(uniqueName('leader'));
+  await resources.createNamespace();
+  const lease = {
+    leaderElection: 'on' as const,
+    leaseName: uniqueName('lease'),
+    leaseDurationMs: 3000,
+  };
+  const leader = await startOperatorProcess(lease.leaseName);
+  const holder = () => leaseHolder(lease.leaseName);
+  let follower: RunningOperator | undefined;
+  try {
+    await eventually(
+      async () => ((await holder()) === 'process-leader' ? true : undefined),
+      'a leader',
+    );
+    follower = await runOperator({ ...lease, identity: 'follower' });
+    await certificateIn(resources, 'one');
+    await resources.waitForReason('certificate', 'one', 'Synced');
+    expect(follower.isLeader()).toBe(false);
+    expect(await leaseHolder(lease.leaseName)).toBe('process-leader');
+    expect(await metric(follower.probePort, 'mtls_operator_reconcile_total{')).toEqual([]);
+
+    leader.kill('SIGKILL');
+    await eventually(async () => (follower!.isLeader() ? true : undefined), 'the follower to lead');
+    await certificateIn(resources, 'two');
+    await resources.waitForReason('certificate', 'two', 'Synced');
+    expect(await leaseHolder(lease.leaseName)).toBe('follower');
+  } finally {
+    leader.kill('SIGKILL');
+    await follower?.stop();
+  }
+}, 90_000);
+
+async function leaseHolder(name: string): Promise<string | undefined> {
+  const api = adminKubeConfig().makeApiClient(k8s.CoordinationV1Api);
+  try {
+    const lease = await api.readNamespacedLease({ name, namespace: 'default' });
+    return lease.spec?.holderIdentity || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// The leader runs as a process of its own, so that killing it is a real crash.
+async function startOperatorProcess(leaseName: string) {
+  const env = readGroundEnv();
+  const child = spawn(
+    process.execPath,
+    [path.resolve(__dirname, '../../bin/mtls-operator.js'), '--probe-port', '0'],
+    {
+      env: {
+        ...process.env,
+        KUBECONFIG: env.KUBECONFIG,
+        VAULT_ADDR: env.VAULT_ADDR,
+        VAULT_TOKEN: env.VAULT_TOKEN,
+        MTLS_LEASE_NAME: leaseName,
+        MTLS_LEASE_DURATION: '3s',
+        POD_NAME: 'process-leader',
+        MTLS_LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    },
+  );
+  return child;
+}
