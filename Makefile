@@ -51,7 +51,7 @@ test-unit: deps ## unit tests (no servers)
 	npx jest --selectProjects unit
 
 .PHONY: test-integration
-test-integration: deps tools ## integration tests against a real apiserver and OpenBao
+test-integration: deps tools build ## integration tests against a real apiserver and OpenBao
 	npx jest --selectProjects integration --runInBand
 
 .PHONY: test

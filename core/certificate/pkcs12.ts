@@ -4,9 +4,11 @@ import forge from 'node-forge';
 import { ErrorCode } from '../errors/codes';
 import { assertInputSize, CertificateInputError } from './finding';
 import type { CertificateMaterial } from './material';
+import { useNativePbkdf2 } from './native-pbkdf2';
 import { readPkcs12Algorithms } from './pkcs12-algorithms';
 
 const { asn1, pki, pkcs12 } = forge;
+useNativePbkdf2();
 
 /**
  * Most key-derivation iterations accepted in one file, all parts together. forge derives keys in
