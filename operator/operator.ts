@@ -12,7 +12,7 @@ import { OperatorMetrics } from './operator-metrics';
 import { RESOURCES } from './resources/api-resources';
 import { Cluster } from './resources/cluster';
 import type { MtlsCertificate, MtlsMapping } from './resources/types';
-import { Controller } from './runtime/controller';
+import { Controller, generationChanged } from './runtime/controller';
 import { ControllerMetrics } from './runtime/controller-metrics';
 import { LeaderElector } from './runtime/leader-elector';
 import { ProbeServer } from './runtime/probe-server';
@@ -69,6 +69,10 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
   const certificateController = new Controller({
     kind: 'MtlsCertificate',
     informer: certificates,
+    // The operator's own status and finalizer writes are not worth another look at the object.
+    updateFilter: (object, previous) =>
+      generationChanged(object, previous) ||
+      object.metadata?.deletionTimestamp !== previous.metadata?.deletionTimestamp,
     // A changed Secret re-syncs the certificates whose source it is.
     watches: [{ informer: secrets, toKeys: (secret) => certificatesUsing(certificates, secret) }],
     reconcile: (_key, _id, context) =>
@@ -93,6 +97,7 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
     kind: 'MtlsMapping',
     informer: mappings,
     keyOf: (mapping) => `${mapping.metadata!.namespace}/`,
+    updateFilter: generationChanged,
     // A certificate's status decides whether the mappings that use it are Ready.
     watches: [{ informer: certificates, toKeys: (c) => [`${c.metadata!.namespace}/`] }],
     reconcile: (_key, _id, context) =>

@@ -1,22 +1,122 @@
 #!/usr/bin/env bash
-# The README's first command: brings up the local control plane and shows it working.
+# `make demo`: the whole flow on a local control plane. A partner API demands a client
+# certificate; an application that speaks plain HTTP reaches it through the sidecar, which
+# presents the certificate the operator stored in Vault.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+repo=$PWD
+state="$repo/.cluster"
+demo="$state/demo"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+pids=()
+cleanup() {
+  step "Cleaning up"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  test/ground/cluster-down.sh "$state"
+}
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_for() {
+  local what=$1
+  shift
+  for _ in $(seq 1 150); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  echo "timed out waiting for $what" >&2
+  return 1
+}
 
-state="$PWD/.cluster"
-step() { printf '\n== %s\n' "$*"; }
-
-step "Starting the local control plane (etcd, kube-apiserver, OpenBao) on loopback"
+step "1. A local control plane: etcd, kube-apiserver and OpenBao on loopback"
 test/ground/cluster-up.sh "$state"
-trap 'step "Cleaning up"; test/ground/cluster-down.sh "$state"' EXIT
+trap cleanup EXIT
 # shellcheck disable=SC1091
 . "$state/env"
+kubectl apply -f crds/
+kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
 
-step "kubectl talks to the local kube-apiserver"
-kubectl version
-kubectl get namespaces
+step "2. A partner API that demands a client certificate (demo CA, openssl)"
+mkdir -p "$demo"
+cd "$demo"
+quiet() { "$@" >/dev/null 2>&1; }
+quiet openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=Demo Partner CA" \
+  -keyout ca.key -out ca.crt
+quiet openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+quiet openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 \
+  -extfile server.ext -out server.crt
+quiet openssl req -newkey rsa:2048 -nodes -subj "/O=Demo Payments/CN=payments-client" \
+  -keyout client.key -out client.csr
+printf 'extendedKeyUsage=clientAuth\n' >client.ext
+quiet openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 \
+  -extfile client.ext -out client.crt
+# A legacy (RC2-40) PKCS#12, as many partners still issue: Node's TLS could not load it.
+quiet openssl pkcs12 -export -legacy -in client.crt -inkey client.key -passout pass:demo-pass \
+  -out client.p12
+cd "$repo"
+partner_port=$(free_port)
+node test/demo/partner-upstream.js "$partner_port" "$demo/server.crt" "$demo/server.key" \
+  "$demo/ca.crt" &
+pids+=($!)
+wait_for "the partner API" bash -c "</dev/tcp/127.0.0.1/$partner_port"
+echo "partner API on https://localhost:$partner_port/ (client certificate required)"
+echo "without a certificate it refuses:"
+curl -sS --cacert "$demo/ca.crt" "https://localhost:$partner_port/" 2>&1 | head -1 || true
 
-step "OpenBao answers, with KV v2 at secret/ and Kubernetes auth enabled"
-bao status
-bao secrets list
-bao auth list
+step "3. The team declares its certificate (a P12 in a Secret) and a mapping"
+kubectl create namespace payments
+kubectl -n payments create secret generic partner-p12 \
+  --from-file=keystore.p12="$demo/client.p12" --from-literal=password=demo-pass
+kubectl -n payments create configmap partner-ca --from-file=ca.crt="$demo/ca.crt"
+kubectl apply -f - <<YAML
+apiVersion: mtls.io/v1alpha1
+kind: MtlsCertificate
+metadata: {name: partner, namespace: payments}
+spec:
+  source: {pkcs12: {secretName: partner-p12}}
+  trustedCA: {configMapName: partner-ca}
+---
+apiVersion: mtls.io/v1alpha1
+kind: MtlsMapping
+metadata: {name: partner-api, namespace: payments}
+spec:
+  url: https://localhost:$partner_port/
+  certificateName: partner
+YAML
+
+step "4. The operator validates it and stores it in Vault"
+node bin/mtls-operator.js --probe-port 0 --leader-election off --log-level warn &
+pids+=($!)
+kubectl -n payments wait --for=condition=Ready mcert/partner mmap/partner-api --timeout=60s
+kubectl -n payments get mcert,mmap
+echo
+echo "In Vault (key material elided): secret/mtls/payments/certificates/partner"
+bao kv get -format=json secret/mtls/payments/certificates/partner |
+  python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(json.dumps({"version": d["metadata"]["version"], "metadata": d["data"]["metadata"]}, indent=2))'
+
+step "5. A sidecar logs into Vault with the app's ServiceAccount token"
+kubectl -n payments create serviceaccount payments-app
+bao policy write mtls-payments - >/dev/null <<HCL
+path "secret/data/mtls/payments/*" { capabilities = ["read"] }
+HCL
+bao write auth/kubernetes/role/mtls-payments bound_service_account_names=payments-app \
+  bound_service_account_namespaces=payments token_policies=mtls-payments token_ttl=1h >/dev/null
+kubectl -n payments create token payments-app --duration 1h >"$demo/app.token"
+proxy_port=$(free_port)
+admin_port=$(free_port)
+node bin/mtls-sidecar.js --namespace payments --vault-role mtls-payments \
+  --token-file "$demo/app.token" --listen-port "$proxy_port" --admin-port "$admin_port" \
+  --check-interval 2s --log-level warn &
+pids+=($!)
+wait_for "the sidecar to load its certificates" curl -fsS "http://127.0.0.1:$admin_port/readyz"
+echo "sidecar ready: proxy on 127.0.0.1:$proxy_port, admin on 127.0.0.1:$admin_port"
+
+step "6. The app sends plain HTTP; the partner sees the mapped client certificate"
+echo "\$ curl -x http://127.0.0.1:$proxy_port http://localhost:$partner_port/accounts"
+curl -sS -x "http://127.0.0.1:$proxy_port" "http://localhost:$partner_port/accounts"
+echo
+echo "An unmapped destination is refused (deny by default):"
+curl -sS -x "http://127.0.0.1:$proxy_port" "http://example.invalid/" || true
+echo

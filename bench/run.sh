@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `make bench`: brings up a control plane of its own, measures, takes it down. The last line
+# printed is one JSON object of all the figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+state="$PWD/.bench"
+test/ground/cluster-up.sh "$state" >&2
+trap 'test/ground/cluster-down.sh "$state" >&2' EXIT
+"$state/bin/kubectl" --kubeconfig "$state/kubeconfig" apply -f crds/ >&2
+"$state/bin/kubectl" --kubeconfig "$state/kubeconfig" wait --for=condition=Established \
+  crd --all --timeout=60s >&2
+
+node dist/bench/main.js "$state/env"
