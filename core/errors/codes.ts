@@ -7,6 +7,15 @@ export const ErrorCode = {
   VaultUnavailable: 'VAULT_UNAVAILABLE',
   VaultForbidden: 'VAULT_FORBIDDEN',
   VaultLoginFailed: 'VAULT_LOGIN_FAILED',
+  VaultDataInvalid: 'VAULT_DATA_INVALID',
+  SidecarConfigFileInvalid: 'SIDECAR_CONFIG_FILE_INVALID',
+  ProxyRequestInvalid: 'PROXY_REQUEST_INVALID',
+  ProxyDestinationBlocked: 'PROXY_DESTINATION_BLOCKED',
+  ProxyDestinationUnmapped: 'PROXY_DESTINATION_UNMAPPED',
+  ProxyRateLimited: 'PROXY_RATE_LIMITED',
+  ProxyUpstreamUnreachable: 'PROXY_UPSTREAM_UNREACHABLE',
+  ProxyUpstreamTimeout: 'PROXY_UPSTREAM_TIMEOUT',
+  ProxyNotReady: 'PROXY_NOT_READY',
 } as const;
 
 /** A stable error code. */
