@@ -2,13 +2,13 @@ import { Readable } from 'node:stream';
 
 import { callProxy, type CallResult } from '../test/fixtures/http-call';
 import { MtlsUpstream } from '../test/fixtures/mtls-upstream';
-import { TestPki } from '../test/fixtures/pki';
+import { LoopbackPki } from '../test/fixtures/loopback-pki';
 import { startFileSidecar, writeSidecarFile } from '../test/fixtures/sidecar-harness';
 
 // The whole sidecar in standalone file mode: rotation under load, streaming, graceful stop.
 
 describe('the sidecar', () => {
-  const pki = new TestPki();
+  const pki = new LoopbackPki();
   const first = pki.client('shop-v1', 'shop-v1');
   const second = pki.client('shop-v2', 'shop-v2');
   const upstream = new MtlsUpstream(pki);

@@ -7,7 +7,31 @@ export const ErrorCode = {
   VaultUnavailable: 'VAULT_UNAVAILABLE',
   VaultForbidden: 'VAULT_FORBIDDEN',
   VaultLoginFailed: 'VAULT_LOGIN_FAILED',
+  VaultWriteConflict: 'VAULT_WRITE_CONFLICT',
   VaultDataInvalid: 'VAULT_DATA_INVALID',
+
+  // Certificate analysis: why a PKCS#12 file or PEM pair cannot be used as a client certificate.
+  InputTooLarge: 'INPUT_TOO_LARGE',
+  P12Malformed: 'P12_MALFORMED',
+  P12BadPassword: 'P12_BAD_PASSWORD',
+  PemMalformed: 'PEM_MALFORMED',
+  CertMissing: 'CERT_MISSING',
+  KeyMissing: 'KEY_MISSING',
+  KeyMultiple: 'KEY_MULTIPLE',
+  CertKeyMismatch: 'CERT_KEY_MISMATCH',
+  KeyTooWeak: 'KEY_TOO_WEAK',
+  KeyUnsupported: 'KEY_UNSUPPORTED',
+  CertExpired: 'CERT_EXPIRED',
+  CertNotYetValid: 'CERT_NOT_YET_VALID',
+  CertNotClientAuth: 'CERT_NOT_CLIENT_AUTH',
+  ChainInvalid: 'CHAIN_INVALID',
+
+  // Certificate analysis warnings: usable, but worth telling the user.
+  ChainReordered: 'CHAIN_REORDERED',
+  CertExpiresSoon: 'CERT_EXPIRES_SOON',
+  P12JavaUnreadable: 'P12_JAVA_UNREADABLE',
+
+  // The sidecar: its sources of certificates and the requests it refuses.
   SidecarConfigFileInvalid: 'SIDECAR_CONFIG_FILE_INVALID',
   ProxyRequestInvalid: 'PROXY_REQUEST_INVALID',
   ProxyDestinationBlocked: 'PROXY_DESTINATION_BLOCKED',

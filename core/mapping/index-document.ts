@@ -24,6 +24,11 @@ export type IndexedMapping = {
     name: string;
     /** The KV v2 version of the certificate's secret that this index refers to. */
     vaultVersion: number;
+    /**
+     * The certificate secret's path below the KV mount: `mtls/<namespace>/certificates/<name>`,
+     * or the path of an adopted certificate.
+     */
+    path: string;
   };
   /** PEM of extra CAs trusted for this upstream, besides the system roots. */
   trustedCaPem?: string;

@@ -6,7 +6,7 @@ function mapping(name: string, host: string, pathPrefix = '/', matchLabels = {})
     name,
     match: { scheme: 'https', host, port: 443, pathPrefix },
     selector: { matchLabels },
-    certificate: { name: `${name}-cert`, vaultVersion: 1 },
+    certificate: { name: `${name}-cert`, vaultVersion: 1, path: `mtls/shop/certificates/${name}` },
   };
 }
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 
 import { callProxy } from '../../test/fixtures/http-call';
 import { MtlsUpstream, type UpstreamEcho } from '../../test/fixtures/mtls-upstream';
-import { TestPki } from '../../test/fixtures/pki';
+import { LoopbackPki } from '../../test/fixtures/loopback-pki';
 import { startFileSidecar, writeSidecarFile } from '../../test/fixtures/sidecar-harness';
 import type { Sidecar } from '../sidecar';
 
@@ -21,7 +21,7 @@ function rawRequest(port: number, text: string): Promise<string> {
 }
 
 describe('the sidecar proxy', () => {
-  const pki = new TestPki();
+  const pki = new LoopbackPki();
   const shopCert = pki.client('shop', 'shop-client');
   const upstream = new MtlsUpstream(pki);
   let sidecar: Sidecar;
@@ -266,7 +266,7 @@ describe('the sidecar proxy', () => {
 });
 
 describe('the sidecar proxy in passthrough mode', () => {
-  const pki = new TestPki();
+  const pki = new LoopbackPki();
   const shopCert = pki.client('shop', 'shop-client');
   const upstream = new MtlsUpstream(pki, { requireClientCert: false });
 

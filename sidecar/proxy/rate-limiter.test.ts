@@ -1,6 +1,6 @@
 import { callProxy } from '../../test/fixtures/http-call';
 import { MtlsUpstream } from '../../test/fixtures/mtls-upstream';
-import { TestPki } from '../../test/fixtures/pki';
+import { LoopbackPki } from '../../test/fixtures/loopback-pki';
 import { startFileSidecar, writeSidecarFile } from '../../test/fixtures/sidecar-harness';
 import { RateLimiter } from './rate-limiter';
 
@@ -61,7 +61,7 @@ describe('RateLimiter', () => {
 });
 
 describe('the proxy rate limit', () => {
-  const pki = new TestPki();
+  const pki = new LoopbackPki();
   const cert = pki.client('shop', 'shop-client');
   const upstream = new MtlsUpstream(pki);
 

@@ -2,13 +2,13 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { createLogger } from '../../core/log/logger';
-import { TestPki } from '../../test/fixtures/pki';
+import { LoopbackPki } from '../../test/fixtures/loopback-pki';
 import { writeSidecarFile } from '../../test/fixtures/sidecar-harness';
 import type { CertificateSnapshot } from './certificate-source';
 import { FileCertificateSource } from './file-source';
 
 describe('FileCertificateSource', () => {
-  const pki = new TestPki();
+  const pki = new LoopbackPki();
   const first = pki.client('first');
   const second = pki.client('second');
   const log = createLogger('file-source-test', 'error');

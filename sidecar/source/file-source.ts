@@ -108,12 +108,13 @@ export class FileCertificateSource implements CertificateSource {
         files.push(caFile);
         entry.trustedCaPem = readFileSync(caFile, 'utf8');
       }
-      const mapping = readIndexedMapping(`${file}: mappings[${i}]`, entry, (name) => {
+      const versionOf = (name: string): number => {
         const certificate = certificates.get(name);
         if (!certificate) throw fileError(file, `mappings[${i}] names unknown certificate ${name}`);
         return certificate.version;
-      });
-      return mapping;
+      };
+      // The file names its certificates directly; the path only says where they came from.
+      return readIndexedMapping(`${file}: mappings[${i}]`, entry, versionOf, () => file);
     });
 
     this.snapshot = { namespace, mappings, certificates, syncedAt: Date.now() };

@@ -2,6 +2,7 @@ import { createSecureContext } from 'node:tls';
 
 import { ErrorCode, MtlsError } from '../../core/errors/codes';
 import type { IndexedMapping, MappingIndexDocument } from '../../core/mapping/index-document';
+import { certificateVaultPath } from '../../core/vault/paths';
 
 /** Thrown when an index or certificate read from a source does not have the expected shape. */
 export class SourceDataError extends MtlsError {
@@ -41,6 +42,7 @@ export function readIndexedMapping(
   where: string,
   value: unknown,
   defaultVersion?: (certificateName: string) => number,
+  defaultPath?: (certificateName: string) => string,
 ): IndexedMapping {
   if (!isRecord(value)) fail(where, 'expected a mapping object');
   const name = readString(`${where}.name`, value.name);
@@ -65,6 +67,10 @@ export function readIndexedMapping(
   if (typeof version !== 'number' || !Number.isInteger(version)) {
     fail(`${where}.certificate.vaultVersion`, 'expected a whole number');
   }
+  const path = certificate.path ?? defaultPath?.(certificateName);
+  if (typeof path !== 'string' || path === '') {
+    fail(`${where}.certificate.path`, 'expected the path of the certificate below the KV mount');
+  }
   const selector = isRecord(value.selector) ? value.selector : {};
   const trustedCaPem = value.trustedCaPem;
   if (trustedCaPem !== undefined && typeof trustedCaPem !== 'string') {
@@ -80,7 +86,7 @@ export function readIndexedMapping(
       pathPrefix,
     },
     selector: { matchLabels: readLabels(`${where}.selector.matchLabels`, selector.matchLabels) },
-    certificate: { name: certificateName, vaultVersion: version },
+    certificate: { name: certificateName, vaultVersion: version, path },
     ...(trustedCaPem ? { trustedCaPem } : {}),
   };
 }
@@ -95,7 +101,11 @@ export function readMappingIndex(data: unknown, namespace: string): MappingIndex
   if (!Array.isArray(mappings)) fail('index.mappings', 'expected a list');
   return {
     namespace,
-    mappings: mappings.map((mapping, i) => readIndexedMapping(`index.mappings[${i}]`, mapping)),
+    mappings: mappings.map((mapping, i) =>
+      readIndexedMapping(`index.mappings[${i}]`, mapping, undefined, (name) =>
+        certificateVaultPath(namespace, name),
+      ),
+    ),
   };
 }
 

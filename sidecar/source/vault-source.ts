@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { ErrorCode } from '../../core/errors/codes';
 import type { Logger } from '../../core/log/logger';
 import type { MappingIndexDocument } from '../../core/mapping/index-document';
-import { certificateVaultPath, indexVaultPath } from '../../core/vault/paths';
+import { indexVaultPath } from '../../core/vault/paths';
 import {
   leafNotAfterSeconds,
   type CertificateSnapshot,
@@ -143,19 +143,19 @@ export class VaultCertificateSource implements CertificateSource {
     document: MappingIndexDocument,
     full: boolean,
   ): Promise<Map<string, LoadedCertificate>> {
-    const wanted = new Map<string, number>();
-    for (const mapping of document.mappings) {
-      wanted.set(mapping.certificate.name, mapping.certificate.vaultVersion);
+    const wanted = new Map<string, { version: number; path: string }>();
+    for (const { certificate } of document.mappings) {
+      wanted.set(certificate.name, { version: certificate.vaultVersion, path: certificate.path });
     }
 
     const loaded = new Map<string, LoadedCertificate>();
-    for (const [name, version] of wanted) {
+    for (const [name, { version, path }] of wanted) {
       const known = this.snapshot?.certificates.get(name);
       if (!full && known?.version === version) {
         loaded.set(name, known);
         continue;
       }
-      const certificate = await this.readCertificate(name, version);
+      const certificate = await this.readCertificate(name, path, version);
       if (certificate) loaded.set(name, certificate);
     }
     return loaded;
@@ -163,10 +163,10 @@ export class VaultCertificateSource implements CertificateSource {
 
   private async readCertificate(
     name: string,
+    path: string,
     version: number,
   ): Promise<LoadedCertificate | undefined> {
     const { kvMount, namespace, log } = this.options;
-    const path = certificateVaultPath(namespace, name);
     const secret = await this.withToken((token) =>
       this.client.readKv(token, kvMount, path, version),
     );

@@ -84,6 +84,7 @@ start kube-apiserver "$kube_bin/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$etcd_port" \
   --bind-address 127.0.0.1 \
   --advertise-address 127.0.0.1 \
+  --endpoint-reconciler-type none \
   --secure-port "$api_port" \
   --tls-cert-file "$state/pki/apiserver.crt" \
   --tls-private-key-file "$state/pki/apiserver.key" \
@@ -134,7 +135,8 @@ wait_for openbao 30 curl -fsS "http://127.0.0.1:$bao_port/v1/sys/health"
 bao() { BAO_ADDR="http://127.0.0.1:$bao_port" BAO_TOKEN="$bao_token" "$state/bin/bao" "$@"; }
 
 # KV v2 at secret/ as the project expects, whatever the dev server mounted there by default.
-if ! bao secrets list -format=json | grep -q '"secret/"'; then
+mounts=$(bao secrets list -format=json)
+if ! grep -q '"secret/"' <<<"$mounts"; then
   bao secrets enable -path=secret -version=2 kv >/dev/null
 fi
 bao secrets tune -description="mtls-operator data" secret/ >/dev/null

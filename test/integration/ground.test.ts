@@ -128,7 +128,10 @@ describe('the local control plane', () => {
     });
 
     const workload = vault({ endpoint: env.VAULT_ADDR });
-    const login = await workload.kubernetesLogin({ role, jwt: tokenRequest.status!.token });
+    const login = await workload.write('auth/kubernetes/login', {
+      role,
+      jwt: tokenRequest.status!.token,
+    });
     workload.token = login.auth.client_token;
 
     const allowed = await workload.read(`secret/data/ground/${namespace}/allowed`);
@@ -138,7 +141,7 @@ describe('the local control plane', () => {
     });
     const stranger = vault({ endpoint: env.VAULT_ADDR });
     await expect(
-      stranger.kubernetesLogin({ role, jwt: `${tokenRequest.status!.token}x` }),
+      stranger.write('auth/kubernetes/login', { role, jwt: `${tokenRequest.status!.token}x` }),
     ).rejects.toMatchObject({ response: { statusCode: 403 } });
   });
 });

@@ -1,0 +1,143 @@
+import os from 'node:os';
+
+import { ConfigError, describeOptions, parseOptions, type OptionValues } from './options';
+import { durationMs, httpUrl, integer, oneOf, text } from './parsers';
+
+/** The options of `mtls-operator`, from flags or the environment. */
+export const OPERATOR_OPTIONS = {
+  kubeconfig: {
+    flag: 'kubeconfig',
+    env: 'KUBECONFIG',
+    description: 'kubeconfig file; in a pod the in-cluster config is used when this is empty',
+    parse: text,
+    default: '',
+  },
+  vaultAddress: {
+    flag: 'vault-addr',
+    env: 'VAULT_ADDR',
+    description: 'address of Vault or OpenBao, e.g. https://vault.example:8200',
+    parse: httpUrl,
+  },
+  vaultToken: {
+    flag: 'vault-token',
+    env: 'VAULT_TOKEN',
+    description: 'a Vault token, for local runs; in a cluster use --vault-role instead',
+    parse: text,
+    default: '',
+  },
+  vaultRole: {
+    flag: 'vault-role',
+    env: 'MTLS_VAULT_ROLE',
+    description: "the operator's role in Vault's Kubernetes auth method",
+    parse: text,
+    default: '',
+  },
+  vaultAuthMount: {
+    flag: 'vault-auth-mount',
+    env: 'MTLS_VAULT_AUTH_MOUNT',
+    description: "mount path of Vault's Kubernetes auth method",
+    parse: text,
+    default: 'kubernetes',
+  },
+  vaultMount: {
+    flag: 'vault-mount',
+    env: 'MTLS_VAULT_MOUNT',
+    description: 'mount path of the KV version 2 secrets engine',
+    parse: text,
+    default: 'secret',
+  },
+  vaultTimeoutMs: {
+    flag: 'vault-timeout',
+    env: 'MTLS_VAULT_TIMEOUT',
+    description: 'bound on every Vault request',
+    parse: durationMs,
+    default: 5000,
+  },
+  tokenFile: {
+    flag: 'token-file',
+    env: 'MTLS_TOKEN_FILE',
+    description: 'ServiceAccount token used for the Vault Kubernetes login',
+    parse: text,
+    default: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+  },
+  workers: {
+    flag: 'workers',
+    env: 'MTLS_WORKERS',
+    description: 'reconciles run at once, per kind',
+    parse: integer(1, 64),
+    default: 4,
+  },
+  probePort: {
+    flag: 'probe-port',
+    env: 'MTLS_PROBE_PORT',
+    description: 'port of /metrics, /healthz and /readyz (0 picks a free port)',
+    parse: integer(0, 65535),
+    default: 8080,
+  },
+  leaderElection: {
+    flag: 'leader-election',
+    env: 'MTLS_LEADER_ELECTION',
+    description: 'elect a leader among replicas with a Lease (on) or act alone (off)',
+    parse: oneOf('on', 'off'),
+    default: 'on',
+  },
+  leaseNamespace: {
+    flag: 'lease-namespace',
+    env: 'MTLS_LEASE_NAMESPACE',
+    description: 'namespace of the leader-election Lease',
+    parse: text,
+    default: 'default',
+  },
+  leaseName: {
+    flag: 'lease-name',
+    env: 'MTLS_LEASE_NAME',
+    description: 'name of the leader-election Lease',
+    parse: text,
+    default: 'mtls-operator-leader',
+  },
+  leaseDurationMs: {
+    flag: 'lease-duration',
+    env: 'MTLS_LEASE_DURATION',
+    description: 'how long a leader holds the Lease without renewing it',
+    parse: durationMs,
+    default: 15_000,
+  },
+  identity: {
+    flag: 'identity',
+    env: 'POD_NAME',
+    description: 'this replica’s name in the Lease',
+    parse: text,
+    default: `${os.hostname()}-${process.pid}`,
+  },
+  liveValidationTimeoutMs: {
+    flag: 'live-validation-timeout',
+    env: 'MTLS_LIVE_VALIDATION_TIMEOUT',
+    description: "bound on a mapping's live mutual-TLS handshake",
+    parse: durationMs,
+    default: 5000,
+  },
+  logLevel: {
+    flag: 'log-level',
+    env: 'MTLS_LOG_LEVEL',
+    description: 'error, warn, info or debug',
+    parse: oneOf('error', 'warn', 'info', 'debug'),
+    default: 'info',
+  },
+};
+
+/** The operator's parsed configuration. */
+export type OperatorConfig = OptionValues<typeof OPERATOR_OPTIONS>;
+
+/** Reads the operator's configuration from its arguments and the process environment. */
+export function loadOperatorConfig(argv: readonly string[]): OperatorConfig {
+  const config = parseOptions(OPERATOR_OPTIONS, argv, process.env);
+  if (!config.vaultToken && !config.vaultRole) {
+    throw new ConfigError('set --vault-token (VAULT_TOKEN) or --vault-role (MTLS_VAULT_ROLE)');
+  }
+  return config;
+}
+
+/** The `--help` text of the operator. */
+export function operatorHelp(): string {
+  return `Usage: mtls-operator [options]\n\nReconciles MtlsCertificate and MtlsMapping resources into Vault.\n\n${describeOptions(OPERATOR_OPTIONS)}\n`;
+}

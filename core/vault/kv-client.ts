@@ -1,0 +1,146 @@
+import vault from 'node-vault';
+
+import { ErrorCode, MtlsError } from '../errors/codes';
+import { kvDataPath, kvMetadataPath } from './paths';
+
+/** How the client proves who it is: a token, or a Kubernetes ServiceAccount token exchanged at login. */
+export type VaultAuth =
+  | { kind: 'token'; token: string }
+  | { kind: 'kubernetes'; role: string; authMount: string; readJwt: () => Promise<string> };
+
+/** Where Vault is and how to reach it. */
+export type VaultKvOptions = {
+  address: string;
+  /** The KV v2 mount, e.g. `secret`. */
+  mount: string;
+  auth: VaultAuth;
+  /** Bound on every request to Vault. */
+  timeoutMs: number;
+};
+
+/** One version of a KV v2 secret. */
+export type KvSecret<T> = { data: T; version: number };
+
+type VaultResponseError = Error & { response?: { statusCode?: number; body?: unknown } };
+
+/**
+ * A small KV v2 client: every call has a timeout, and failures become MtlsErrors whose codes say
+ * whether Vault was unreachable, refused the caller, or rejected a check-and-set.
+ */
+export class VaultKv {
+  private readonly client: vault.client;
+  private loggedIn: boolean;
+
+  constructor(private readonly options: VaultKvOptions) {
+    this.client = vault({
+      endpoint: options.address,
+      requestOptions: { timeout: options.timeoutMs },
+    });
+    this.loggedIn = options.auth.kind === 'token';
+    if (options.auth.kind === 'token') this.client.token = options.auth.token;
+  }
+
+  /** Reads the latest version of a secret, or undefined when it does not exist or was deleted. */
+  async read<T>(logicalPath: string): Promise<KvSecret<T> | undefined> {
+    const body = await this.call(() => this.client.read(this.dataPath(logicalPath)), true);
+    if (!body?.data?.data) return undefined;
+    return { data: body.data.data as T, version: body.data.metadata.version as number };
+  }
+
+  /**
+   * Writes a new version and returns its number. With `cas`, the write happens only if the
+   * secret's current version is `cas` (0: only if it does not exist yet).
+   */
+  async write<T>(logicalPath: string, data: T, cas?: number): Promise<number> {
+    const payload = cas === undefined ? { data } : { data, options: { cas } };
+    const body = await this.call(() => this.client.write(this.dataPath(logicalPath), payload));
+    return body.data.version as number;
+  }
+
+  /** Removes every version and the metadata of a secret; nothing happens when it is absent. */
+  async destroy(logicalPath: string): Promise<void> {
+    await this.call(
+      () => this.client.delete(kvMetadataPath(this.options.mount, logicalPath)),
+      true,
+    );
+  }
+
+  /** Checks that Vault answers and the caller's credentials work. */
+  async ping(): Promise<void> {
+    await this.call(() => this.client.tokenLookupSelf());
+  }
+
+  private dataPath(logicalPath: string): string {
+    return kvDataPath(this.options.mount, logicalPath);
+  }
+
+  // Runs a request, logging in first when needed and once more when the token was refused.
+  private async call<R>(
+    request: () => Promise<R>,
+    notFoundIsEmpty = false,
+    mayLogIn = true,
+  ): Promise<R> {
+    if (!this.loggedIn) await this.login();
+    try {
+      return await request();
+    } catch (err) {
+      const status = (err as VaultResponseError).response?.statusCode;
+      if (status === 404 && notFoundIsEmpty) return undefined as R;
+      if (status === 403 && mayLogIn && this.options.auth.kind === 'kubernetes') {
+        this.loggedIn = false;
+        return this.call(request, notFoundIsEmpty, false);
+      }
+      throw toVaultError(err, this.options.address);
+    }
+  }
+
+  private async login(): Promise<void> {
+    const auth = this.options.auth;
+    if (auth.kind !== 'kubernetes') return;
+
+    const jwt = await auth.readJwt();
+    try {
+      const answer = await this.client.write(`auth/${auth.authMount}/login`, {
+        role: auth.role,
+        jwt,
+      });
+      this.client.token = answer.auth.client_token;
+      this.loggedIn = true;
+    } catch (err) {
+      const status = (err as VaultResponseError).response?.statusCode;
+      if (status === undefined || status >= 500) throw toVaultError(err, this.options.address);
+      throw new MtlsError(
+        ErrorCode.VaultLoginFailed,
+        `Vault refused the Kubernetes login for role '${auth.role}' (HTTP ${status}): check ` +
+          `the role's bound ServiceAccount and namespace`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+function toVaultError(err: unknown, address: string): MtlsError {
+  const status = (err as VaultResponseError).response?.statusCode;
+  if (status === 403) {
+    return new MtlsError(
+      ErrorCode.VaultForbidden,
+      'Vault refused the request (HTTP 403): the policy of this identity does not allow it',
+      { cause: err },
+    );
+  }
+  if (status === 400 && /check-and-set/i.test((err as Error).message)) {
+    return new MtlsError(
+      ErrorCode.VaultWriteConflict,
+      'the secret changed in Vault since it was read',
+      { cause: err },
+    );
+  }
+  const detail = status === undefined ? (err as Error).message : `HTTP ${status}`;
+  return new MtlsError(
+    ErrorCode.VaultUnavailable,
+    `Vault at ${address} is unavailable: ${detail}`,
+    {
+      cause: err,
+    },
+  );
+}

@@ -1,0 +1,253 @@
+import type {
+  IndexedMapping,
+  MappingIndexDocument,
+  StoredCertificate,
+} from '../../core/mapping/index-document';
+import { MappingUrlError, parseMappingUrl, urlMatchKey } from '../../core/mapping/url-match';
+import { canonicalJson } from '../../core/json/canonical';
+import { MtlsError } from '../../core/errors/codes';
+import type { Logger } from '../../core/log/logger';
+import type { VaultKv } from '../../core/vault/kv-client';
+import { indexVaultPath } from '../../core/vault/paths';
+import { isReady, READY, setCondition } from '../resources/conditions';
+import type { Cluster } from '../resources/cluster';
+import type { MtlsCertificate, MtlsMapping, MtlsMappingStatus } from '../resources/types';
+import type { ReconcileResult } from '../certificates/reconcile-certificate';
+import { validateLive } from './live-validation';
+
+/** What the namespace reconciler works with. */
+export type NamespaceReconcilerDeps = {
+  cluster: Cluster;
+  vault: VaultKv;
+  log: Logger;
+  now: () => Date;
+  liveValidationTimeoutMs: number;
+};
+
+type Verdict = {
+  mapping: MtlsMapping;
+  ready: boolean;
+  reason: string;
+  message: string;
+  match?: MtlsMappingStatus['match'];
+  indexed?: IndexedMapping;
+};
+
+/**
+ * Decides every MtlsMapping of a namespace at once, because conflicts are between mappings:
+ * each gets its status, and the namespace index in Vault lists exactly the Ready ones. The
+ * oldest mapping (then the first by name) wins a (workload selector, URL) pair; later ones are
+ * marked Conflict and name the winner.
+ */
+export async function reconcileNamespace(
+  deps: NamespaceReconcilerDeps,
+  namespace: string,
+): Promise<ReconcileResult> {
+  const [mappings, certificates] = await Promise.all([
+    deps.cluster.listMappings(namespace),
+    deps.cluster.listCertificates(namespace),
+  ]);
+  const certificateByName = new Map(certificates.map((c) => [c.metadata.name, c]));
+
+  const winners = new Map<string, string>();
+  const verdicts: Verdict[] = [];
+  for (const mapping of mappings.sort(byAgeThenName)) {
+    const verdict = await judgeMapping(deps, mapping, certificateByName);
+    if (verdict.indexed) {
+      const claim = `${canonicalJson(verdict.indexed.selector)} ${urlMatchKey(verdict.indexed.match)}`;
+      const winner = winners.get(claim);
+      if (winner) {
+        Object.assign(verdict, conflictWith(winner, mapping.spec.url));
+      } else {
+        winners.set(claim, mapping.metadata.name);
+      }
+    }
+    verdicts.push(verdict);
+  }
+
+  const index: MappingIndexDocument = {
+    namespace,
+    mappings: verdicts.flatMap((verdict) => (verdict.indexed ? [verdict.indexed] : [])),
+  };
+  try {
+    await writeIndex(deps, index);
+  } catch (err) {
+    if (!(err instanceof MtlsError)) throw err;
+    for (const verdict of verdicts) {
+      Object.assign(verdict, { ready: false, reason: 'VaultUnavailable', message: err.message });
+    }
+    await Promise.all(verdicts.map((verdict) => writeMappingStatus(deps, verdict)));
+    throw err;
+  }
+
+  await Promise.all(verdicts.map((verdict) => writeMappingStatus(deps, verdict)));
+  return {};
+}
+
+async function judgeMapping(
+  deps: NamespaceReconcilerDeps,
+  mapping: MtlsMapping,
+  certificateByName: Map<string, MtlsCertificate>,
+): Promise<Verdict> {
+  const { spec } = mapping;
+  let match;
+  try {
+    match = parseMappingUrl(spec.url);
+  } catch (err) {
+    if (!(err instanceof MappingUrlError)) throw err;
+    return { mapping, ready: false, reason: 'InvalidUrl', message: err.message };
+  }
+  if (spec.enabled === false) {
+    return { mapping, match, ready: false, reason: 'Disabled', message: 'spec.enabled is false' };
+  }
+
+  const certificate = certificateByName.get(spec.certificateName);
+  if (!certificate || certificate.metadata.deletionTimestamp) {
+    const message = `MtlsCertificate '${spec.certificateName}' does not exist in this namespace`;
+    return { mapping, match, ready: false, reason: 'CertificateNotFound', message };
+  }
+  if (!isReady(certificate) || !certificate.status?.vaultPath) {
+    const why = certificate.status?.conditions?.find((c) => c.type === READY)?.message;
+    const message = `MtlsCertificate '${spec.certificateName}' is not Ready${why ? `: ${why}` : ''}`;
+    return { mapping, match, ready: false, reason: 'CertificateNotReady', message };
+  }
+
+  const trustedCaPem = await readTrustedCa(deps, certificate);
+  if (trustedCaPem === null) {
+    const ref = certificate.spec.trustedCA!;
+    const message = `ConfigMap '${ref.configMapName}' with key '${ref.key ?? 'ca.crt'}' not found`;
+    return { mapping, match, ready: false, reason: 'TrustedCANotFound', message };
+  }
+
+  const vaultVersion = certificate.status.vaultVersion!;
+  if (spec.liveValidation && !alreadyValidated(mapping, vaultVersion)) {
+    const problem = await validateAgainst(deps, match, certificate.status.vaultPath, trustedCaPem);
+    if (problem) {
+      return { mapping, match, ready: false, reason: 'ValidationFailed', message: problem };
+    }
+  }
+
+  const indexed: IndexedMapping = {
+    name: mapping.metadata.name,
+    match,
+    selector: { matchLabels: spec.workloadSelector?.matchLabels ?? {} },
+    certificate: {
+      name: certificate.metadata.name,
+      vaultVersion,
+      path: certificate.status.vaultPath,
+    },
+    ...(trustedCaPem ? { trustedCaPem } : {}),
+  };
+  const message = `calls to ${spec.url} use certificate '${spec.certificateName}' (Vault version ${vaultVersion})`;
+  return { mapping, match, ready: true, reason: 'Active', message, indexed };
+}
+
+// null: the CA is named but missing; undefined: none is named.
+async function readTrustedCa(deps: NamespaceReconcilerDeps, certificate: MtlsCertificate) {
+  const ref = certificate.spec.trustedCA;
+  if (!ref) return undefined;
+  const pem = await deps.cluster.getConfigMapValue(
+    certificate.metadata.namespace,
+    ref.configMapName,
+    ref.key ?? 'ca.crt',
+  );
+  return pem ?? null;
+}
+
+function alreadyValidated(mapping: MtlsMapping, vaultVersion: number): boolean {
+  return isReady(mapping) && mapping.status?.certificateVersion === vaultVersion;
+}
+
+async function validateAgainst(
+  deps: NamespaceReconcilerDeps,
+  match: NonNullable<Verdict['match']>,
+  vaultPath: string,
+  trustedCaPem: string | undefined,
+): Promise<string | undefined> {
+  const stored = await deps.vault.read<StoredCertificate>(vaultPath);
+  if (!stored) return `the certificate is missing from Vault at ${vaultPath}`;
+  return validateLive(
+    match as IndexedMapping['match'],
+    { chainPem: stored.data.chainPem, privateKeyPem: stored.data.privateKeyPem, trustedCaPem },
+    deps.liveValidationTimeoutMs,
+  );
+}
+
+function conflictWith(winner: string, url: string): Partial<Verdict> {
+  return {
+    ready: false,
+    reason: 'Conflict',
+    message: `MtlsMapping '${winner}' already maps ${url} for the same workloads; the oldest wins`,
+    indexed: undefined,
+  };
+}
+
+// Writes the index only when it changed, so a sidecar's cheap check sees a new version only then.
+async function writeIndex(deps: NamespaceReconcilerDeps, index: MappingIndexDocument) {
+  const path = indexVaultPath(index.namespace);
+  const current = await deps.vault.read<MappingIndexDocument>(path);
+  if (current && canonicalJson(current.data) === canonicalJson(index)) return;
+  if (!current && index.mappings.length === 0) return;
+
+  const version = await deps.vault.write(path, index, current?.version ?? 0);
+  deps.log.info('mapping index stored', {
+    namespace: index.namespace,
+    vaultVersion: version,
+    mappings: index.mappings.length,
+  });
+}
+
+async function writeMappingStatus(deps: NamespaceReconcilerDeps, verdict: Verdict) {
+  const { mapping } = verdict;
+  const generation = mapping.metadata.generation;
+  const status: MtlsMappingStatus = {
+    observedGeneration: generation,
+    conditions: setCondition(
+      mapping.status?.conditions,
+      {
+        type: READY,
+        status: verdict.ready ? 'True' : 'False',
+        reason: verdict.reason,
+        message: verdict.message,
+        observedGeneration: generation,
+      },
+      deps.now(),
+    ),
+    match: verdict.match,
+    certificateVersion: verdict.indexed?.certificate.vaultVersion,
+  };
+  const comparable = (s: MtlsMappingStatus) =>
+    canonicalJson({
+      ...s,
+      conditions: s.conditions?.map((c) => ({ ...c, lastTransitionTime: 0 })),
+    });
+  if (comparable(mapping.status ?? {}) === comparable(status)) return;
+
+  const { namespace, name } = mapping.metadata;
+  await deps.cluster.patchMappingStatus(namespace, name, {
+    ...status,
+    match: status.match ?? null,
+    certificateVersion: status.certificateVersion ?? null,
+  } as MtlsMappingStatus);
+  if (mapping.status?.conditions?.find((c) => c.type === READY)?.reason !== verdict.reason) {
+    await deps.cluster.recordEvent(
+      mapping,
+      verdict.ready ? 'Normal' : 'Warning',
+      verdict.reason,
+      verdict.message,
+    );
+  }
+  deps.log.info('mapping status updated', {
+    namespace,
+    name,
+    kind: 'MtlsMapping',
+    reason: verdict.reason,
+  });
+}
+
+function byAgeThenName(a: MtlsMapping, b: MtlsMapping): number {
+  const age = (a.metadata.creationTimestamp ?? '').localeCompare(
+    b.metadata.creationTimestamp ?? '',
+  );
+  return age !== 0 ? age : a.metadata.name.localeCompare(b.metadata.name);
+}
