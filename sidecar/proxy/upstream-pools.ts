@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 
 import { Pool } from 'undici';
 
@@ -101,13 +101,18 @@ export class UpstreamPools {
     if (extraCaPem) ca.push(extraCaPem);
     if (route.trustedCaPem) ca.push(route.trustedCaPem);
 
+    // One secure context per pool: building it parses every root certificate, which would
+    // otherwise happen again for each new connection.
+    const identity = route.identity;
+    const secureContext = createSecureContext({
+      ca,
+      ...(identity ? { cert: identity.chainPem, key: identity.privateKeyPem } : {}),
+    });
+
     const host = isIP(route.host) === 6 ? `[${route.host}]` : route.host;
     const pool = new Pool(`https://${host}:${route.port}`, {
       connect: {
-        ca,
-        ...(route.identity
-          ? { cert: route.identity.chainPem, key: route.identity.privateKeyPem }
-          : {}),
+        secureContext,
         // SNI carries host names only; an IP literal is sent without it.
         ...(isIP(route.host) === 0 ? { servername: route.host } : {}),
         ...(route.guardResolution ? { lookup: guardedLookup } : {}),
