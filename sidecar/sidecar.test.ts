@@ -3,7 +3,27 @@ import { Readable } from 'node:stream';
 import { callProxy, type CallResult } from '../test/fixtures/http-call';
 import { MtlsUpstream } from '../test/fixtures/mtls-upstream';
 import { LoopbackPki } from '../test/fixtures/loopback-pki';
-import { startFileSidecar, writeSidecarFile } from '../test/fixtures/sidecar-harness';
+import {
+  startFileSidecar,
+  startSidecarWith,
+  writeSidecarFile,
+} from '../test/fixtures/sidecar-harness';
+import type { LogFields, Logger } from '../core/log/logger';
+
+/** A logger that keeps every line, to check what the access log says and what it never says. */
+function recordingLogger(lines: { message: string; fields: LogFields }[]): Logger {
+  const record = (message: string, fields: LogFields = {}): void => {
+    lines.push({ message, fields });
+  };
+  const logger: Logger = {
+    debug: record,
+    info: record,
+    warn: record,
+    error: record,
+    child: () => logger,
+  };
+  return logger;
+}
 
 // The whole sidecar in standalone file mode: rotation under load, streaming, graceful stop.
 
@@ -122,6 +142,71 @@ describe('the sidecar', () => {
       await expect(callProxy(sidecar.proxyPort, { path: '/' })).rejects.toThrow(/ECONNREFUSED/);
     } finally {
       upstream.behaviour = 'echo';
+    }
+  });
+
+  it('logs each request without secrets', async () => {
+    const file = writeSidecarFile(
+      pki,
+      [{ name: 'shop-cert', certFile: first.certFile, keyFile: first.keyFile }],
+      mappings(),
+      `${pki.dir}/log.yaml`,
+    );
+    const lines: { message: string; fields: LogFields }[] = [];
+    const sidecar = await startSidecarWith(['--config-file', file], recordingLogger(lines));
+
+    try {
+      await callProxy(sidecar.proxyPort, {
+        path: '/mtls/account/shop',
+        headers: {
+          'lp-forward-url': `https://localhost:${upstream.port}/orders`,
+          'lp-authorization-override': 'Bearer override-secret',
+          authorization: 'Bearer app-secret',
+          cookie: 'session=cookie-secret',
+        },
+      });
+    } finally {
+      await sidecar.close();
+    }
+
+    const access = lines.filter((line) => line.message === 'request');
+    expect(access).toEqual([
+      {
+        message: 'request',
+        fields: expect.objectContaining({
+          method: 'GET',
+          host: 'localhost',
+          status: 200,
+          mapping: 'partner',
+          certificate: 'shop-cert',
+          durationMs: expect.any(Number),
+        }),
+      },
+    ]);
+    expect(JSON.stringify(lines)).not.toMatch(/secret|BEGIN/);
+  });
+
+  it('is not ready and answers 503 until a first snapshot loads', async () => {
+    const sidecar = await startSidecarWith([
+      '--vault-addr',
+      'http://127.0.0.1:9',
+      '--vault-token',
+      'unused',
+      '--check-interval',
+      '1h',
+    ]);
+
+    try {
+      const ready = await fetch(`http://127.0.0.1:${sidecar.adminPort}/readyz`);
+      const health = await fetch(`http://127.0.0.1:${sidecar.adminPort}/healthz`);
+      const call = await callProxy(sidecar.proxyPort, { path: 'http://partner.example/x' });
+
+      expect([ready.status, health.status, call.status]).toEqual([503, 200, 503]);
+      expect(JSON.parse(call.body).code).toBe('PROXY_NOT_READY');
+      const metrics = await (await fetch(`http://127.0.0.1:${sidecar.adminPort}/metrics`)).text();
+      expect(metrics).toMatch(/mtls_sidecar_vault_errors_total 1/);
+    } finally {
+      await sidecar.close();
     }
   });
 });
