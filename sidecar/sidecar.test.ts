@@ -8,22 +8,7 @@ import {
   startSidecarWith,
   writeSidecarFile,
 } from '../test/fixtures/sidecar-harness';
-import type { LogFields, Logger } from '../core/log/logger';
-
-/** A logger that keeps every line, to check what the access log says and what it never says. */
-function recordingLogger(lines: { message: string; fields: LogFields }[]): Logger {
-  const record = (message: string, fields: LogFields = {}): void => {
-    lines.push({ message, fields });
-  };
-  const logger: Logger = {
-    debug: record,
-    info: record,
-    warn: record,
-    error: record,
-    child: () => logger,
-  };
-  return logger;
-}
+import { recordingLogger, type LogLine } from '../test/fixtures/recording-logger';
 
 // The whole sidecar in standalone file mode: rotation under load, streaming, graceful stop.
 
@@ -152,7 +137,7 @@ describe('the sidecar', () => {
       mappings(),
       `${pki.dir}/log.yaml`,
     );
-    const lines: { message: string; fields: LogFields }[] = [];
+    const lines: LogLine[] = [];
     const sidecar = await startSidecarWith(['--config-file', file], recordingLogger(lines));
 
     try {
@@ -172,6 +157,7 @@ describe('the sidecar', () => {
     const access = lines.filter((line) => line.message === 'request');
     expect(access).toEqual([
       {
+        level: 'info',
         message: 'request',
         fields: expect.objectContaining({
           method: 'GET',

@@ -81,7 +81,10 @@ export function readIndexedMapping(
     name,
     match: {
       scheme: 'https',
-      host: readString(`${where}.match.host`, match.host).toLowerCase(),
+      // IPv6 hosts come bracketed from URL parsing; the proxy compares them bare.
+      host: readString(`${where}.match.host`, match.host)
+        .toLowerCase()
+        .replace(/^\[(.*)\]$/, '$1'),
       port,
       pathPrefix,
     },

@@ -14,6 +14,7 @@ import { createSidecar, type Sidecar } from '../../sidecar/sidecar';
 import { callProxy } from '../fixtures/http-call';
 import { MtlsUpstream } from '../fixtures/mtls-upstream';
 import { LoopbackPki, type IssuedCertificate } from '../fixtures/loopback-pki';
+import { recordingLogger, type LogLine } from '../fixtures/recording-logger';
 import { adminKubeConfig, readGroundEnv, uniqueName } from './ground';
 
 // The sidecar against the real OpenBao of the ground, logged in with a real ServiceAccount token
@@ -70,7 +71,7 @@ function mappingFor(
   };
 }
 
-async function startVaultSidecar(...flags: string[]): Promise<Sidecar> {
+async function startVaultSidecar(flags: string[], lines?: LogLine[]): Promise<Sidecar> {
   const invocation = loadSidecarConfig(
     [
       '--listen-port',
@@ -88,7 +89,7 @@ async function startVaultSidecar(...flags: string[]): Promise<Sidecar> {
   if (invocation.help) throw new Error('unexpected help');
   return createSidecar(invocation.config, {
     listenHost: '127.0.0.1',
-    log: createLogger('sidecar-it', 'error'),
+    log: lines ? recordingLogger(lines) : createLogger('sidecar-it', 'error'),
   });
 }
 
@@ -125,7 +126,10 @@ describe('the sidecar with the Vault source', () => {
     pki.dispose();
   });
 
-  it('logs in with a ServiceAccount token, serves the index and picks up a new mapping', async () => {
+  /** A namespace, a ServiceAccount token in a file, and a Vault role reading the namespace. */
+  async function prepareWorkload(
+    tokenTtl: string,
+  ): Promise<{ namespace: string; role: string; tokenFile: string }> {
     const namespace = uniqueName('sidecar');
     const role = uniqueName('sidecar-reader');
     const core = adminKubeConfig().makeApiClient(k8s.CoreV1Api);
@@ -136,7 +140,7 @@ describe('the sidecar with the Vault source', () => {
       namespace,
       body: { spec: { audiences: [], expirationSeconds: 600 } },
     });
-    const tokenFile = path.join(pki.dir, 'sa-token');
+    const tokenFile = path.join(pki.dir, `${namespace}-token`);
     writeFileSync(tokenFile, tokenRequest.status!.token);
 
     await admin.addPolicy({
@@ -147,8 +151,14 @@ describe('the sidecar with the Vault source', () => {
       bound_service_account_names: ['shop'],
       bound_service_account_namespaces: [namespace],
       token_policies: [role],
-      token_ttl: '10m',
+      token_ttl: tokenTtl,
+      token_max_ttl: tokenTtl,
     });
+    return { namespace, role, tokenFile };
+  }
+
+  it('logs in with a ServiceAccount token, serves the index and picks up a new mapping', async () => {
+    const { namespace, role, tokenFile } = await prepareWorkload('10m');
 
     const cert = pki.client('shop-cert', 'shop-from-vault');
     const version = await writeCertificate(admin, namespace, 'shop-cert', cert);
@@ -157,7 +167,7 @@ describe('the sidecar with the Vault source', () => {
       mappingFor(namespace, 'partner', 'localhost', upstream.port, 'shop-cert', version, ca),
     ]);
 
-    const sidecar = await startVaultSidecar(
+    const sidecar = await startVaultSidecar([
       '--namespace',
       namespace,
       '--vault-addr',
@@ -166,7 +176,7 @@ describe('the sidecar with the Vault source', () => {
       role,
       '--token-file',
       tokenFile,
-    );
+    ]);
     try {
       const mapped = await callProxy(sidecar.proxyPort, {
         path: `http://localhost:${upstream.port}/hello`,
@@ -200,6 +210,55 @@ describe('the sidecar with the Vault source', () => {
       await sidecar.close();
     }
   });
+
+  it('logs in again when its Vault token expires, and keeps following the index', async () => {
+    const { namespace, role, tokenFile } = await prepareWorkload('2s');
+    const ca = pki.ca.certPem;
+    const version = await writeCertificate(
+      admin,
+      namespace,
+      'shop-cert',
+      pki.client('short', 'short-lived'),
+    );
+    await writeIndex(admin, namespace, [
+      mappingFor(namespace, 'partner', 'localhost', upstream.port, 'shop-cert', version, ca),
+    ]);
+    const lines: LogLine[] = [];
+    const sidecar = await startVaultSidecar(
+      [
+        '--namespace',
+        namespace,
+        '--vault-addr',
+        env.VAULT_ADDR,
+        '--vault-role',
+        role,
+        '--token-file',
+        tokenFile,
+      ],
+      lines,
+    );
+
+    try {
+      // Outlive the first token: every check from then on needs a new login.
+      await eventually(
+        async () => lines.filter((line) => line.message === 'logged into vault').length,
+        (logins) => logins >= 3,
+      );
+      await writeIndex(admin, namespace, [
+        mappingFor(namespace, 'partner', 'localhost', upstream.port, 'shop-cert', version, ca),
+        mappingFor(namespace, 'partner-ip', '127.0.0.1', upstream.port, 'shop-cert', version, ca),
+      ]);
+      const picked = await eventually(
+        () => callProxy(sidecar.proxyPort, { path: `http://127.0.0.1:${upstream.port}/late` }),
+        (result) => result.status === 200,
+      );
+
+      expect(JSON.parse(picked.body).clientCn).toBe('short-lived');
+      expect(lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([]);
+    } finally {
+      await sidecar.close();
+    }
+  }, 30_000);
 
   it('keeps serving the last good snapshot when Vault goes away', async () => {
     const port = await freePort();
@@ -248,14 +307,14 @@ describe('the sidecar with the Vault source', () => {
         ),
       ]);
 
-      sidecar = await startVaultSidecar(
+      sidecar = await startVaultSidecar([
         '--namespace',
         namespace,
         '--vault-addr',
         address,
         '--vault-token',
         token,
-      );
+      ]);
       const target = `http://localhost:${upstream.port}/still`;
       expect((await callProxy(sidecar.proxyPort, { path: target })).status).toBe(200);
 
