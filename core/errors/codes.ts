@@ -40,6 +40,7 @@ export const ErrorCode = {
   ProxyUpstreamUnreachable: 'PROXY_UPSTREAM_UNREACHABLE',
   ProxyUpstreamTimeout: 'PROXY_UPSTREAM_TIMEOUT',
   ProxyNotReady: 'PROXY_NOT_READY',
+  ProxyInternal: 'PROXY_INTERNAL',
 } as const;
 
 /** A stable error code. */

@@ -4,7 +4,7 @@ import { ErrorCode } from '../../core/errors/codes';
 import { BlockedDestinationError } from './destination-guard';
 
 /** A reply the proxy makes itself: status, stable code and a message the caller can act on. */
-export type ProxyProblem = { status: number; code: string; message: string };
+export type ProxyProblem = { status: number; code: ErrorCode; message: string };
 
 const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',

@@ -102,7 +102,11 @@ export class ProxyServer {
       .catch((err: unknown) => {
         this.options.log.error('proxy request failed unexpectedly', { err });
         if (!res.headersSent) {
-          sendProblem(res, { status: 500, code: 'INTERNAL', message: 'the proxy failed' });
+          sendProblem(res, {
+            status: 500,
+            code: ErrorCode.ProxyInternal,
+            message: 'the proxy failed on this request; see its log',
+          });
         } else res.destroy();
         return { status: 500 } as Outcome;
       })

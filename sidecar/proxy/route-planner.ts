@@ -80,6 +80,6 @@ export class RoutePlanner {
   }
 }
 
-function refuse(status: number, code: string, message: string): RoutePlan {
+function refuse(status: number, code: ErrorCode, message: string): RoutePlan {
   return { kind: 'refuse', problem: { status, code, message } };
 }
