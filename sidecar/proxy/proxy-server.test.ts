@@ -24,6 +24,8 @@ describe('the sidecar proxy', () => {
   const pki = new LoopbackPki();
   const shopCert = pki.client('shop', 'shop-client');
   const upstream = new MtlsUpstream(pki);
+  const strangerPki = new LoopbackPki('Stranger CA');
+  const stranger = new MtlsUpstream(strangerPki, { requireClientCert: false });
   let sidecar: Sidecar;
   let port: number;
   let file: string;
@@ -31,6 +33,7 @@ describe('the sidecar proxy', () => {
 
   beforeAll(async () => {
     await upstream.start();
+    await stranger.start();
     closedPort = await freePort();
     file = writeSidecarFile(
       pki,
@@ -45,6 +48,7 @@ describe('the sidecar proxy', () => {
         },
         { name: 'by-ip', host: '127.0.0.1', port: upstream.port, certificate: 'shop-cert' },
         { name: 'gone', host: 'localhost', port: closedPort, certificate: 'shop-cert' },
+        { name: 'stranger', host: 'localhost', port: stranger.port, certificate: 'shop-cert' },
       ],
     );
     sidecar = await startFileSidecar(
@@ -62,7 +66,9 @@ describe('the sidecar proxy', () => {
   afterAll(async () => {
     await sidecar.close();
     await upstream.stop();
+    await stranger.stop();
     pki.dispose();
+    strangerPki.dispose();
   });
 
   beforeEach(() => {
@@ -180,6 +186,14 @@ describe('the sidecar proxy', () => {
     const result = await callProxy(port, { path: `http://localhost:${closedPort}/api/x` });
     expect(result.status).toBe(502);
     expect(JSON.parse(result.body).code).toBe('PROXY_UPSTREAM_UNREACHABLE');
+  });
+
+  it('answers 502 when the upstream presents a certificate no trusted CA signed', async () => {
+    const result = await callProxy(port, { path: `http://localhost:${stranger.port}/x` });
+
+    expect(result.status).toBe(502);
+    expect(JSON.parse(result.body).message).toMatch(/could not reach localhost: .*certificate/);
+    expect(stranger.seenCns).toEqual([]);
   });
 
   it('answers 504 when the upstream never answers', async () => {
