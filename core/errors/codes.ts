@@ -8,6 +8,7 @@ export const ErrorCode = {
   VaultForbidden: 'VAULT_FORBIDDEN',
   VaultLoginFailed: 'VAULT_LOGIN_FAILED',
   VaultWriteConflict: 'VAULT_WRITE_CONFLICT',
+  VaultDataInvalid: 'VAULT_DATA_INVALID',
 
   // Certificate analysis: why a PKCS#12 file or PEM pair cannot be used as a client certificate.
   InputTooLarge: 'INPUT_TOO_LARGE',
@@ -31,6 +32,17 @@ export const ErrorCode = {
   ChainReordered: 'CHAIN_REORDERED',
   CertExpiresSoon: 'CERT_EXPIRES_SOON',
   P12JavaUnreadable: 'P12_JAVA_UNREADABLE',
+
+  // The sidecar: its sources of certificates and the requests it refuses.
+  SidecarConfigFileInvalid: 'SIDECAR_CONFIG_FILE_INVALID',
+  ProxyRequestInvalid: 'PROXY_REQUEST_INVALID',
+  ProxyDestinationBlocked: 'PROXY_DESTINATION_BLOCKED',
+  ProxyDestinationUnmapped: 'PROXY_DESTINATION_UNMAPPED',
+  ProxyRateLimited: 'PROXY_RATE_LIMITED',
+  ProxyUpstreamUnreachable: 'PROXY_UPSTREAM_UNREACHABLE',
+  ProxyUpstreamTimeout: 'PROXY_UPSTREAM_TIMEOUT',
+  ProxyNotReady: 'PROXY_NOT_READY',
+  ProxyInternal: 'PROXY_INTERNAL',
 } as const;
 
 /** A stable error code. */

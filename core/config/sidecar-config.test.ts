@@ -1,0 +1,59 @@
+import { labelList, loadSidecarConfig } from './sidecar-config';
+
+describe('loadSidecarConfig', () => {
+  it('uses the documented defaults', () => {
+    const invocation = loadSidecarConfig(
+      ['--namespace', 'shop', '--vault-addr', 'http://127.0.0.1:8200', '--vault-role', 'shop'],
+      {},
+    );
+    expect(invocation).toMatchObject({
+      help: false,
+      config: {
+        mode: 'sidecar',
+        listenPort: 15001,
+        adminPort: 15020,
+        vaultMount: 'secret',
+        vaultAuthMount: 'kubernetes',
+        tokenFile: '/var/run/secrets/mtls.io/serviceaccount/token',
+        refreshIntervalMs: 300_000,
+        checkIntervalMs: 15_000,
+        unmapped: 'deny',
+        rate: 10,
+        burst: 10,
+        upstreamTimeoutMs: 30_000,
+      },
+    });
+  });
+
+  it('reads pod labels and the environment', () => {
+    const invocation = loadSidecarConfig(['--pod-labels', 'app=shop, tier=web'], {
+      POD_NAMESPACE: 'shop',
+      MTLS_CONFIG_FILE: 'sidecar.yaml',
+      MTLS_UNMAPPED: 'passthrough',
+    });
+    expect(invocation).toMatchObject({
+      config: {
+        podLabels: { app: 'shop', tier: 'web' },
+        configFile: 'sidecar.yaml',
+        unmapped: 'passthrough',
+      },
+    });
+  });
+
+  it('needs a certificate source and a way to log in', () => {
+    expect(() => loadSidecarConfig(['--namespace', 'shop'], {})).toThrow(
+      /--vault-addr or --config-file/,
+    );
+    expect(() =>
+      loadSidecarConfig(['--namespace', 'shop', '--vault-addr', 'http://v:8200'], {}),
+    ).toThrow(/--vault-role or --vault-token/);
+    expect(() => labelList('app')).toThrow(/expected labels such as app=shop/);
+  });
+
+  it('prints help without needing other options', () => {
+    const invocation = loadSidecarConfig(['--help'], {});
+    expect(invocation.help && invocation.text).toContain(
+      '--unmapped (env MTLS_UNMAPPED) [default deny]',
+    );
+  });
+});

@@ -1,0 +1,193 @@
+import { ConfigError, describeOptions, parseOptions, type OptionValues } from './options';
+import { durationMs, httpUrl, integer, oneOf, positiveNumber, text } from './parsers';
+
+/** Pod labels given as `k=v,k=v`; an empty text means no labels. */
+export function labelList(raw: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of raw.split(',')) {
+    if (pair.trim() === '') continue;
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`expected labels such as app=shop,tier=web, got '${raw}'`);
+    labels[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return labels;
+}
+
+/** Every option of `mtls-sidecar`, with its flag, environment variable and default. */
+export const sidecarOptionTable = {
+  mode: {
+    flag: 'mode',
+    env: 'MTLS_MODE',
+    description: 'sidecar (one workload, the pod) or gateway (shared; sidecar semantics today)',
+    parse: oneOf('sidecar', 'gateway'),
+    default: 'sidecar' as const,
+  },
+  listenPort: {
+    flag: 'listen-port',
+    env: 'MTLS_LISTEN_PORT',
+    description: 'port of the plain-HTTP proxy the application talks to (0 picks a free port)',
+    parse: integer(0, 65535),
+    default: 15001,
+  },
+  adminPort: {
+    flag: 'admin-port',
+    env: 'MTLS_ADMIN_PORT',
+    description: 'port of /metrics, /healthz and /readyz (0 picks a free port)',
+    parse: integer(0, 65535),
+    default: 15020,
+  },
+  namespace: {
+    flag: 'namespace',
+    env: 'POD_NAMESPACE',
+    description: 'namespace whose mappings and certificates this proxy uses',
+    parse: text,
+  },
+  podLabels: {
+    flag: 'pod-labels',
+    env: 'MTLS_POD_LABELS',
+    description: 'labels of the calling workload, k=v,k=v, matched against mapping selectors',
+    parse: labelList,
+    default: {} as Record<string, string>,
+  },
+  vaultAddr: {
+    flag: 'vault-addr',
+    env: 'VAULT_ADDR',
+    description: 'Vault or OpenBao address; empty when --config-file is used',
+    parse: httpUrl,
+    default: '',
+  },
+  vaultMount: {
+    flag: 'vault-mount',
+    env: 'MTLS_VAULT_MOUNT',
+    description: 'KV version 2 mount that holds the mtls/ tree',
+    parse: text,
+    default: 'secret',
+  },
+  vaultAuthMount: {
+    flag: 'vault-auth-mount',
+    env: 'MTLS_VAULT_AUTH_MOUNT',
+    description: 'mount of the Kubernetes auth method',
+    parse: text,
+    default: 'kubernetes',
+  },
+  vaultRole: {
+    flag: 'vault-role',
+    env: 'MTLS_VAULT_ROLE',
+    description: 'Vault role of the Kubernetes auth login; needed unless --vault-token is given',
+    parse: text,
+    default: '',
+  },
+  vaultToken: {
+    flag: 'vault-token',
+    env: 'VAULT_TOKEN',
+    description: 'a static Vault token for local runs, instead of the Kubernetes login',
+    parse: text,
+    default: '',
+  },
+  tokenFile: {
+    flag: 'token-file',
+    env: 'MTLS_TOKEN_FILE',
+    description: 'ServiceAccount token used for the Kubernetes auth login',
+    parse: text,
+    default: '/var/run/secrets/mtls.io/serviceaccount/token',
+  },
+  refreshIntervalMs: {
+    flag: 'refresh-interval',
+    env: 'MTLS_REFRESH_INTERVAL',
+    description: 'how often every certificate is read again from Vault',
+    parse: durationMs,
+    default: 300_000,
+  },
+  checkIntervalMs: {
+    flag: 'check-interval',
+    env: 'MTLS_CHECK_INTERVAL',
+    description: 'how often the namespace index is read to notice changes',
+    parse: durationMs,
+    default: 15_000,
+  },
+  unmapped: {
+    flag: 'unmapped',
+    env: 'MTLS_UNMAPPED',
+    description:
+      'what happens to calls no mapping covers: deny (403) or passthrough (no client cert)',
+    parse: oneOf('deny', 'passthrough'),
+    default: 'deny' as const,
+  },
+  rate: {
+    flag: 'rate',
+    env: 'MTLS_RATE',
+    description: 'requests per second allowed per source IP',
+    parse: positiveNumber,
+    default: 10,
+  },
+  burst: {
+    flag: 'burst',
+    env: 'MTLS_BURST',
+    description: 'requests a source IP may send at once before the rate applies',
+    parse: integer(1, 1_000_000),
+    default: 10,
+  },
+  configFile: {
+    flag: 'config-file',
+    env: 'MTLS_CONFIG_FILE',
+    description: 'standalone mode: YAML file of certificates and mappings, instead of Vault',
+    parse: text,
+    default: '',
+  },
+  extraCaFile: {
+    flag: 'extra-ca-file',
+    env: 'MTLS_EXTRA_CA_FILE',
+    description: 'PEM file of CAs trusted for every upstream besides the system roots',
+    parse: text,
+    default: '',
+  },
+  upstreamTimeoutMs: {
+    flag: 'upstream-timeout',
+    env: 'MTLS_UPSTREAM_TIMEOUT',
+    description: 'how long to wait for an upstream to connect, answer or send more body',
+    parse: durationMs,
+    default: 30_000,
+  },
+  logLevel: {
+    flag: 'log-level',
+    env: 'MTLS_LOG_LEVEL',
+    description: 'error, warn, info or debug',
+    parse: oneOf('error', 'warn', 'info', 'debug'),
+    default: 'info' as const,
+  },
+};
+
+/** The parsed configuration of `mtls-sidecar`. */
+export type SidecarConfig = OptionValues<typeof sidecarOptionTable>;
+
+/** What the command line asked for: run with a configuration, or print the help text. */
+export type SidecarInvocation =
+  { help: true; text: string } | { help: false; config: SidecarConfig };
+
+/**
+ * Reads the sidecar's configuration from flags and environment, and checks that exactly one
+ * certificate source is configured well enough to start.
+ */
+export function loadSidecarConfig(
+  argv: readonly string[] = process.argv.slice(2),
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): SidecarInvocation {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    return {
+      help: true,
+      text: `Usage: mtls-sidecar [options]\n\n${describeOptions(sidecarOptionTable)}`,
+    };
+  }
+
+  const config = parseOptions(sidecarOptionTable, argv, env);
+
+  if (config.configFile === '' && config.vaultAddr === '') {
+    throw new ConfigError(
+      '--vault-addr or --config-file is required: where certificates come from',
+    );
+  }
+  if (config.configFile === '' && config.vaultToken === '' && config.vaultRole === '') {
+    throw new ConfigError('--vault-role or --vault-token is required to log into Vault');
+  }
+  return { help: false, config };
+}

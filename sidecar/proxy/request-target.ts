@@ -1,0 +1,130 @@
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+
+import { hasControlCharacters, LP_HEADERS } from './header-policy';
+import type { Destination } from './mapping-table';
+import { invalidRequest, ProxyRequestError } from './proxy-request-errors';
+import { ErrorCode } from '../../core/errors/codes';
+
+/** The three ways an application reaches the proxy. */
+export type RequestForm = 'forward-proxy' | 'transparent' | 'forwarding-method';
+
+/** What the proxy learned from a request: where it goes and how the forwarding method shaped it. */
+export type RequestTarget = {
+  form: RequestForm;
+  destination: Destination;
+  /** LP-authorization-override: the Authorization header the upstream receives instead. */
+  authorizationOverride?: string;
+  /** LP-service-name, kept for the access log. */
+  serviceName?: string;
+  /** LP-stop-if-certificate-not-found: fail rather than pass an unmapped call through. */
+  stopIfUnmapped: boolean;
+};
+
+const FORWARDING_PATH = /^\/mtls\/account\/([^/?]+)\/?(?:\?.*)?$/;
+
+function singleHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  const text = Array.isArray(value) ? value.join(',') : value;
+  if (text !== undefined && hasControlCharacters(text)) {
+    throw invalidRequest(`header ${name} contains control characters`);
+  }
+  return text;
+}
+
+/** Splits `host[:port]` (IPv6 in brackets) and checks it is a plausible host. */
+function parseAuthority(authority: string, defaultPort: number): { host: string; port: number } {
+  let url: URL;
+  try {
+    url = new URL(`https://${authority}`);
+  } catch {
+    throw invalidRequest(`'${authority}' is not a valid host`);
+  }
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+    throw invalidRequest(`'${authority}' is not a valid host`);
+  }
+  return { host: unbracket(url.hostname), port: url.port ? Number(url.port) : defaultPort };
+}
+
+function unbracket(host: string): string {
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  return bare.toLowerCase();
+}
+
+function destinationOfUrl(raw: string, what: string): Destination {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalidRequest(`${what} '${raw}' is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw invalidRequest(`${what} must be an http or https URL, got ${url.protocol}`);
+  }
+  if (url.username || url.password) throw invalidRequest(`${what} must not carry credentials`);
+
+  // The application speaks plain HTTP to the proxy; the upstream hop is always TLS, on the port
+  // the URL names or 443.
+  return {
+    host: unbracket(url.hostname),
+    port: url.port ? Number(url.port) : 443,
+    path: `${url.pathname}${url.search}`,
+  };
+}
+
+/**
+ * Works out the destination of a request in any of its three forms: an absolute URI (forward
+ * proxy), the forwarding method `/mtls/account/<namespace>` with `LP-forward-url`, or an
+ * origin-form request redirected transparently (destination from the Host header).
+ */
+export function resolveRequestTarget(req: IncomingMessage, namespace: string): RequestTarget {
+  const rawUrl = req.url ?? '/';
+  if (hasControlCharacters(rawUrl) || rawUrl.includes(' ')) {
+    throw invalidRequest('the request target contains control characters');
+  }
+  if (
+    req.headers['content-length'] !== undefined &&
+    req.headers['transfer-encoding'] !== undefined
+  ) {
+    throw invalidRequest('a request must not carry both Content-Length and Transfer-Encoding');
+  }
+  const lpOptions = {
+    authorizationOverride: singleHeader(req, LP_HEADERS.authorizationOverride),
+    serviceName: singleHeader(req, LP_HEADERS.serviceName),
+    stopIfUnmapped: singleHeader(req, LP_HEADERS.stopIfCertificateNotFound) === 'true',
+  };
+
+  if (!rawUrl.startsWith('/')) {
+    return {
+      form: 'forward-proxy',
+      destination: destinationOfUrl(rawUrl, 'the request URI'),
+      ...lpOptions,
+    };
+  }
+
+  const forwarding = FORWARDING_PATH.exec(rawUrl);
+  const forwardUrl = singleHeader(req, LP_HEADERS.forwardUrl);
+  if (forwarding && forwardUrl !== undefined) {
+    if (decodeURIComponent(forwarding[1]) !== namespace) {
+      throw new ProxyRequestError(
+        404,
+        ErrorCode.ProxyDestinationUnmapped,
+        `this proxy serves namespace ${namespace}, not ${forwarding[1]}`,
+      );
+    }
+    return {
+      form: 'forwarding-method',
+      destination: destinationOfUrl(forwardUrl, 'LP-forward-url'),
+      ...lpOptions,
+    };
+  }
+  if (forwarding) throw invalidRequest('the forwarding method needs the LP-forward-url header');
+
+  const host = singleHeader(req, 'host');
+  if (!host) throw invalidRequest('a request without an absolute URI needs a Host header');
+  const authority = parseAuthority(host, 443);
+  if (isIP(authority.host) === 0 && !/^[a-z0-9.-]+$/.test(authority.host)) {
+    throw invalidRequest(`'${host}' is not a valid host`);
+  }
+  return { form: 'transparent', destination: { ...authority, path: rawUrl }, ...lpOptions };
+}

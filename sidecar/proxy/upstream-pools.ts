@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { createSecureContext, rootCertificates } from 'node:tls';
+
+import { Pool } from 'undici';
+
+import type { Logger } from '../../core/log/logger';
+import { guardedLookup } from './destination-guard';
+
+/** The client certificate a connection presents; absent for passthrough. */
+export type ClientIdentity = {
+  certificateName: string;
+  version: number;
+  chainPem: string;
+  privateKeyPem: string;
+};
+
+/** How to reach one upstream origin. */
+export type UpstreamRoute = {
+  host: string;
+  port: number;
+  identity?: ClientIdentity;
+  /** Extra CAs trusted for this upstream (the mapping's), besides the system roots. */
+  trustedCaPem?: string;
+  /** Resolve the host through the guard that refuses loopback, link-local and metadata ranges. */
+  guardResolution: boolean;
+};
+
+/** Options shared by every pool. */
+export type UpstreamPoolsOptions = {
+  timeoutMs: number;
+  /** CAs trusted for every upstream besides the system roots. */
+  extraCaPem?: string;
+  /** Most pools kept open; the least recently used closes beyond it. */
+  maxPools?: number;
+  log: Logger;
+  onHandshake?: () => void;
+};
+
+type Entry = { pool: Pool; identityKey: string };
+
+/**
+ * Keep-alive connection pools, one per (origin, certificate name and version, trusted CAs).
+ * A new certificate version gets a new pool, so rotation never mixes identities on a socket;
+ * pools of versions no longer current are closed gracefully, letting their requests finish.
+ * TLS sessions are cached by undici's connector and resumed on reconnects.
+ */
+export class UpstreamPools {
+  private readonly pools = new Map<string, Entry>();
+
+  constructor(private readonly options: UpstreamPoolsOptions) {}
+
+  /** The pool for a route, created on first use. */
+  poolFor(route: UpstreamRoute): Pool {
+    const identityKey = route.identity
+      ? `${route.identity.certificateName}@${route.identity.version}`
+      : 'passthrough';
+    const caKey = route.trustedCaPem ? digest(route.trustedCaPem) : '';
+    const key = `${route.host}:${route.port}|${identityKey}|${caKey}|${route.guardResolution}`;
+
+    const found = this.pools.get(key);
+    if (found) {
+      this.pools.delete(key);
+      this.pools.set(key, found);
+      return found.pool;
+    }
+
+    const pool = this.createPool(route);
+    this.pools.set(key, { pool, identityKey });
+    this.closeBeyondLimit();
+    return pool;
+  }
+
+  /**
+   * Closes the pools of certificate versions not in `current` (keys `name@version`). Requests
+   * already queued on them finish first: Pool.close waits for them.
+   */
+  retire(current: ReadonlySet<string>): void {
+    for (const [key, entry] of this.pools) {
+      if (entry.identityKey === 'passthrough' || current.has(entry.identityKey)) continue;
+      this.pools.delete(key);
+      this.closeQuietly(entry.pool);
+    }
+  }
+
+  /** How many pools are open. */
+  get size(): number {
+    return this.pools.size;
+  }
+
+  /** Closes every pool after its in-flight requests finish. */
+  async close(): Promise<void> {
+    const closing = [...this.pools.values()].map((entry) => entry.pool.close().catch(() => {}));
+    this.pools.clear();
+    await Promise.all(closing);
+  }
+
+  private createPool(route: UpstreamRoute): Pool {
+    const { timeoutMs, extraCaPem } = this.options;
+    const ca = [...rootCertificates];
+    if (extraCaPem) ca.push(extraCaPem);
+    if (route.trustedCaPem) ca.push(route.trustedCaPem);
+
+    // One secure context per pool: building it parses every root certificate, which would
+    // otherwise happen again for each new connection.
+    const identity = route.identity;
+    const secureContext = createSecureContext({
+      ca,
+      ...(identity ? { cert: identity.chainPem, key: identity.privateKeyPem } : {}),
+    });
+
+    const host = isIP(route.host) === 6 ? `[${route.host}]` : route.host;
+    const pool = new Pool(`https://${host}:${route.port}`, {
+      connect: {
+        secureContext,
+        // SNI carries host names only; an IP literal is sent without it.
+        ...(isIP(route.host) === 0 ? { servername: route.host } : {}),
+        ...(route.guardResolution ? { lookup: guardedLookup } : {}),
+        rejectUnauthorized: true,
+        timeout: timeoutMs,
+      },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      keepAliveTimeout: 30_000,
+      connections: 256,
+    });
+    pool.on('connect', () => this.options.onHandshake?.());
+    return pool;
+  }
+
+  private closeBeyondLimit(): void {
+    const limit = this.options.maxPools ?? 512;
+    while (this.pools.size > limit) {
+      const [key, entry] = this.pools.entries().next().value as [string, Entry];
+      this.pools.delete(key);
+      this.closeQuietly(entry.pool);
+    }
+  }
+
+  private closeQuietly(pool: Pool): void {
+    pool.close().catch((err: unknown) => this.options.log.warn('pool close failed', { err }));
+  }
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,198 @@
+import { Readable } from 'node:stream';
+
+import { callProxy, type CallResult } from '../test/fixtures/http-call';
+import { MtlsUpstream } from '../test/fixtures/mtls-upstream';
+import { LoopbackPki } from '../test/fixtures/loopback-pki';
+import {
+  startFileSidecar,
+  startSidecarWith,
+  writeSidecarFile,
+} from '../test/fixtures/sidecar-harness';
+import { recordingLogger, type LogLine } from '../test/fixtures/recording-logger';
+
+// The whole sidecar in standalone file mode: rotation under load, streaming, graceful stop.
+
+describe('the sidecar', () => {
+  const pki = new LoopbackPki();
+  const first = pki.client('shop-v1', 'shop-v1');
+  const second = pki.client('shop-v2', 'shop-v2');
+  const upstream = new MtlsUpstream(pki);
+
+  beforeAll(async () => {
+    await upstream.start();
+  });
+
+  afterAll(async () => {
+    await upstream.stop();
+    pki.dispose();
+  });
+
+  const mappings = (): Parameters<typeof writeSidecarFile>[2] => [
+    { name: 'partner', host: 'localhost', port: upstream.port, certificate: 'shop-cert' },
+  ];
+
+  it('rotates a certificate under steady load without a failed request', async () => {
+    const v1 = { name: 'shop-cert', certFile: first.certFile, keyFile: first.keyFile };
+    const v2 = { name: 'shop-cert', certFile: second.certFile, keyFile: second.keyFile };
+    const file = writeSidecarFile(pki, [v1], mappings(), `${pki.dir}/rotation.yaml`);
+    const sidecar = await startFileSidecar(file, '--rate', '100000', '--burst', '100000');
+
+    const results: CallResult[] = [];
+    let rotatedAt = -1;
+    const loop = async (): Promise<void> => {
+      // Runs until the new certificate was seen, then 20 more requests per loop.
+      let after = 0;
+      while (after < 20) {
+        const result = await callProxy(sidecar.proxyPort, {
+          path: `http://localhost:${upstream.port}/r`,
+        });
+        results.push(result);
+        if (rotatedAt >= 0 && JSON.parse(result.body).clientCn === 'shop-v2') after++;
+      }
+    };
+
+    try {
+      const loops = Promise.all([loop(), loop(), loop(), loop()]);
+      while (results.length < 40) await new Promise((resolve) => setTimeout(resolve, 10));
+      writeSidecarFile(pki, [v2], mappings(), file);
+      rotatedAt = results.length;
+      await loops;
+
+      expect(results.filter((result) => result.status !== 200)).toEqual([]);
+      const cns = results.map((result) => JSON.parse(result.body).clientCn);
+      expect(cns.slice(0, rotatedAt).every((cn) => cn === 'shop-v1')).toBe(true);
+      expect(cns.slice(-10)).toEqual(Array(10).fill('shop-v2'));
+    } finally {
+      await sidecar.close();
+    }
+  });
+
+  it('streams a 256 MB body through with memory far below its size', async () => {
+    const file = writeSidecarFile(
+      pki,
+      [{ name: 'shop-cert', certFile: first.certFile, keyFile: first.keyFile }],
+      mappings(),
+      `${pki.dir}/stream.yaml`,
+    );
+    const sidecar = await startFileSidecar(file);
+    const size = 256 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const body = Readable.from(
+      (function* generate() {
+        for (let sent = 0; sent < size; sent += chunk.length) yield chunk;
+      })(),
+    );
+
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    try {
+      const result = await callProxy(sidecar.proxyPort, {
+        method: 'POST',
+        path: `http://localhost:${upstream.port}/upload`,
+        headers: { 'content-length': String(size) },
+        body,
+      });
+
+      expect(result.status).toBe(200);
+      expect(JSON.parse(result.body).bodyBytes).toBe(size);
+      // Garbage not yet collected adds a roughly constant 40-60 MB whatever the size; buffering
+      // the body would add the body's size.
+      expect(peak - baseline).toBeLessThan(size * 0.4);
+    } finally {
+      clearInterval(sampler);
+      await sidecar.close();
+    }
+  });
+
+  it('finishes in-flight requests on close and then stops accepting', async () => {
+    const file = writeSidecarFile(
+      pki,
+      [{ name: 'shop-cert', certFile: first.certFile, keyFile: first.keyFile }],
+      mappings(),
+      `${pki.dir}/close.yaml`,
+    );
+    const sidecar = await startFileSidecar(file);
+    upstream.behaviour = 'slow';
+
+    try {
+      const inFlight = callProxy(sidecar.proxyPort, {
+        path: `http://localhost:${upstream.port}/slow`,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const closed = sidecar.close();
+
+      expect((await inFlight).status).toBe(200);
+      await closed;
+      await expect(callProxy(sidecar.proxyPort, { path: '/' })).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      upstream.behaviour = 'echo';
+    }
+  });
+
+  it('logs each request without secrets', async () => {
+    const file = writeSidecarFile(
+      pki,
+      [{ name: 'shop-cert', certFile: first.certFile, keyFile: first.keyFile }],
+      mappings(),
+      `${pki.dir}/log.yaml`,
+    );
+    const lines: LogLine[] = [];
+    const sidecar = await startSidecarWith(['--config-file', file], recordingLogger(lines));
+
+    try {
+      await callProxy(sidecar.proxyPort, {
+        path: '/mtls/account/shop',
+        headers: {
+          'lp-forward-url': `https://localhost:${upstream.port}/orders`,
+          'lp-authorization-override': 'Bearer override-secret',
+          authorization: 'Bearer app-secret',
+          cookie: 'session=cookie-secret',
+        },
+      });
+    } finally {
+      await sidecar.close();
+    }
+
+    const access = lines.filter((line) => line.message === 'request');
+    expect(access).toEqual([
+      {
+        level: 'info',
+        message: 'request',
+        fields: expect.objectContaining({
+          method: 'GET',
+          host: 'localhost',
+          status: 200,
+          mapping: 'partner',
+          certificate: 'shop-cert',
+          durationMs: expect.any(Number),
+        }),
+      },
+    ]);
+    expect(JSON.stringify(lines)).not.toMatch(/secret|BEGIN/);
+  });
+
+  it('is not ready and answers 503 until a first snapshot loads', async () => {
+    const sidecar = await startSidecarWith([
+      '--vault-addr',
+      'http://127.0.0.1:9',
+      '--vault-token',
+      'unused',
+      '--check-interval',
+      '1h',
+    ]);
+
+    try {
+      const ready = await fetch(`http://127.0.0.1:${sidecar.adminPort}/readyz`);
+      const health = await fetch(`http://127.0.0.1:${sidecar.adminPort}/healthz`);
+      const call = await callProxy(sidecar.proxyPort, { path: 'http://partner.example/x' });
+
+      expect([ready.status, health.status, call.status]).toEqual([503, 200, 503]);
+      expect(JSON.parse(call.body).code).toBe('PROXY_NOT_READY');
+      const metrics = await (await fetch(`http://127.0.0.1:${sidecar.adminPort}/metrics`)).text();
+      expect(metrics).toMatch(/mtls_sidecar_vault_errors_total 1/);
+    } finally {
+      await sidecar.close();
+    }
+  });
+});

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+
+import type { SidecarConfig } from '../core/config/sidecar-config';
+import { createLogger, type Logger } from '../core/log/logger';
+import { AdminServer } from './admin/admin-server';
+import { SidecarMetrics } from './admin/sidecar-metrics';
+import { ProxyServer } from './proxy/proxy-server';
+import type { CertificateSnapshot, CertificateSource } from './source/certificate-source';
+import { FileCertificateSource } from './source/file-source';
+import { VaultCertificateSource } from './source/vault-source';
+
+/** A running sidecar: the proxy, the admin server and the certificate source behind them. */
+export type Sidecar = {
+  proxyPort: number;
+  adminPort: number;
+  proxy: ProxyServer;
+  source: CertificateSource;
+  metrics: SidecarMetrics;
+  /** Graceful stop: no new connections, in-flight requests finish, pools and source close. */
+  close(): Promise<void>;
+};
+
+/** What createSidecar may be given besides the configuration (tests pass their own). */
+export type SidecarDependencies = {
+  log?: Logger;
+  source?: CertificateSource;
+  /** Address both servers listen on; all interfaces when absent. */
+  listenHost?: string;
+  /** Poll interval of the standalone file source. */
+  filePollIntervalMs?: number;
+};
+
+/** Builds the certificate source the configuration names: the YAML file, or Vault. */
+export function createCertificateSource(
+  config: SidecarConfig,
+  log: Logger,
+  metrics: SidecarMetrics,
+  filePollIntervalMs?: number,
+): CertificateSource {
+  if (config.configFile !== '') {
+    return new FileCertificateSource({
+      file: config.configFile,
+      namespace: config.namespace,
+      log,
+      pollIntervalMs: filePollIntervalMs,
+    });
+  }
+  return new VaultCertificateSource({
+    address: config.vaultAddr,
+    kvMount: config.vaultMount,
+    authMount: config.vaultAuthMount,
+    role: config.vaultRole,
+    staticToken: config.vaultToken || undefined,
+    tokenFile: config.tokenFile,
+    namespace: config.namespace,
+    refreshIntervalMs: config.refreshIntervalMs,
+    checkIntervalMs: config.checkIntervalMs,
+    requestTimeoutMs: Math.min(config.upstreamTimeoutMs, 10_000),
+    log,
+    onError: () => metrics.vaultErrors.inc(),
+  });
+}
+
+/**
+ * Starts a sidecar: loads the first snapshot (a failure is logged and retried by the source;
+ * the proxy answers 503 and /readyz fails until one loads), then listens on both ports.
+ */
+export async function createSidecar(
+  config: SidecarConfig,
+  dependencies: SidecarDependencies = {},
+): Promise<Sidecar> {
+  const log = dependencies.log ?? createLogger('sidecar', config.logLevel);
+  const metrics = new SidecarMetrics();
+  const source =
+    dependencies.source ??
+    createCertificateSource(config, log, metrics, dependencies.filePollIntervalMs);
+
+  const proxy = new ProxyServer({
+    namespace: config.namespace,
+    workloadLabels: config.podLabels,
+    unmapped: config.unmapped,
+    rate: config.rate,
+    burst: config.burst,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    extraCaPem: config.extraCaFile ? readFileSync(config.extraCaFile, 'utf8') : undefined,
+    log,
+    metrics,
+  });
+
+  const use = (snapshot: CertificateSnapshot): void => {
+    proxy.useSnapshot(snapshot);
+    const expiries = new Map(
+      [...snapshot.certificates].map(([name, cert]) => [name, cert.notAfterSeconds]),
+    );
+    metrics.setCertificateExpiries(expiries);
+    log.info('certificate snapshot in use', {
+      namespace: snapshot.namespace,
+      mappings: snapshot.mappings.length,
+      certificates: snapshot.certificates.size,
+    });
+  };
+  const unsubscribe = source.onChange(use);
+  metrics.trackSyncAge(() => source.current()?.syncedAt);
+
+  try {
+    await source.start();
+  } catch (err) {
+    log.error('first certificate load failed; retrying in the background', { err });
+  }
+  const first = source.current();
+  if (first && !proxy.ready) use(first);
+
+  const admin = new AdminServer(metrics, () => proxy.ready);
+  const proxyPort = await proxy.listen(config.listenPort, dependencies.listenHost);
+  const adminPort = await admin.listen(config.adminPort, dependencies.listenHost);
+  log.info('sidecar listening', { proxyPort, adminPort, namespace: config.namespace });
+
+  return {
+    proxyPort,
+    adminPort,
+    proxy,
+    source,
+    metrics,
+    async close() {
+      unsubscribe();
+      await proxy.close();
+      await admin.close();
+      await source.stop();
+    },
+  };
+}

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import path from 'node:path';
+
+import yaml from 'js-yaml';
+
+import { ErrorCode } from '../../core/errors/codes';
+import type { Logger } from '../../core/log/logger';
+import type { IndexedMapping } from '../../core/mapping/index-document';
+import {
+  leafNotAfterSeconds,
+  type CertificateSnapshot,
+  type CertificateSource,
+  type LoadedCertificate,
+} from './certificate-source';
+import { readCertificatePems, readIndexedMapping, SourceDataError } from './mapping-index-reader';
+import { SnapshotListeners } from './snapshot-listeners';
+
+/** Options of the standalone file source. */
+export type FileSourceOptions = {
+  file: string;
+  namespace: string;
+  log: Logger;
+  /** How often the file and the PEM files it names are polled for changes. */
+  pollIntervalMs?: number;
+};
+
+type FileCertificate = { name: string; certFile: string; keyFile: string };
+
+function fileError(file: string, what: string): SourceDataError {
+  return new SourceDataError(`${file}: ${what}`, ErrorCode.SidecarConfigFileInvalid);
+}
+
+/**
+ * Standalone mode: certificates and mappings from a YAML file instead of Vault.
+ *
+ *     certificates:
+ *       - { name: partner, certFile: partner.crt, keyFile: partner.key }
+ *     mappings:
+ *       - name: partner-api
+ *         match: { host: api.partner.example, port: 443, pathPrefix: / }
+ *         selector: { matchLabels: { app: shop } }
+ *         certificate: { name: partner }
+ *         trustedCaFile: partner-ca.crt
+ *
+ * Relative paths are read from the file's folder. The file and every PEM file it names are
+ * polled; any change reloads the whole file. A certificate's version grows when its PEM changes.
+ */
+export class FileCertificateSource implements CertificateSource {
+  private snapshot: CertificateSnapshot | undefined;
+  private readonly listeners = new SnapshotListeners();
+  private readonly versions = new Map<string, { digest: string; version: number }>();
+  private watched = new Set<string>();
+  private stopped = false;
+
+  constructor(private readonly options: FileSourceOptions) {}
+
+  async start(): Promise<void> {
+    this.reload();
+  }
+
+  current(): CertificateSnapshot | undefined {
+    return this.snapshot;
+  }
+
+  onChange(listener: (snapshot: CertificateSnapshot) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const file of this.watched) unwatchFile(file);
+    this.watched.clear();
+  }
+
+  private reload(): void {
+    const { file, namespace } = this.options;
+    const folder = path.dirname(file);
+    const resolve = (name: string): string => path.resolve(folder, name);
+
+    const document = yaml.load(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+    if (!document || typeof document !== 'object') throw fileError(file, 'expected a YAML map');
+    const declared = readCertificateList(file, document.certificates);
+
+    const certificates = new Map<string, LoadedCertificate>();
+    const files = [file];
+    for (const entry of declared) {
+      const certFile = resolve(entry.certFile);
+      const keyFile = resolve(entry.keyFile);
+      files.push(certFile, keyFile);
+      const pems = readCertificatePems(`${file}: certificate ${entry.name}`, {
+        chainPem: readFileSync(certFile, 'utf8'),
+        privateKeyPem: readFileSync(keyFile, 'utf8'),
+      });
+      certificates.set(entry.name, {
+        ...pems,
+        version: this.versionOf(entry.name, pems.chainPem + pems.privateKeyPem),
+        notAfterSeconds: leafNotAfterSeconds(pems.chainPem),
+      });
+    }
+
+    const rawMappings = document.mappings ?? [];
+    if (!Array.isArray(rawMappings)) throw fileError(file, 'mappings: expected a list');
+    const mappings: IndexedMapping[] = rawMappings.map((raw, i) => {
+      const entry = { ...(raw as Record<string, unknown>) };
+      if (typeof entry.trustedCaFile === 'string') {
+        const caFile = resolve(entry.trustedCaFile);
+        files.push(caFile);
+        entry.trustedCaPem = readFileSync(caFile, 'utf8');
+      }
+      const versionOf = (name: string): number => {
+        const certificate = certificates.get(name);
+        if (!certificate) throw fileError(file, `mappings[${i}] names unknown certificate ${name}`);
+        return certificate.version;
+      };
+      // The file names its certificates directly; the path only says where they came from.
+      return readIndexedMapping(`${file}: mappings[${i}]`, entry, versionOf, () => file);
+    });
+
+    this.snapshot = { namespace, mappings, certificates, syncedAt: Date.now() };
+    this.watch(files);
+    for (const err of this.listeners.publish(this.snapshot)) {
+      this.options.log.error('snapshot listener failed', { err });
+    }
+  }
+
+  private versionOf(name: string, material: string): number {
+    const digest = createHash('sha256').update(material).digest('hex');
+    const known = this.versions.get(name);
+    if (known?.digest === digest) return known.version;
+    const version = (known?.version ?? 0) + 1;
+    this.versions.set(name, { digest, version });
+    return version;
+  }
+
+  private watch(files: string[]): void {
+    if (this.stopped) return;
+    const wanted = new Set(files);
+    for (const file of this.watched) if (!wanted.has(file)) unwatchFile(file);
+    const interval = this.options.pollIntervalMs ?? 2000;
+    for (const file of wanted) {
+      if (this.watched.has(file)) continue;
+      watchFile(file, { interval, persistent: false }, () => this.reloadKeepingLastGood());
+    }
+    this.watched = wanted;
+  }
+
+  private reloadKeepingLastGood(): void {
+    if (this.stopped) return;
+    try {
+      this.reload();
+      this.options.log.info('certificate file reloaded', { file: this.options.file });
+    } catch (err) {
+      // A half-written file must not take certificates away: keep serving the last snapshot.
+      this.options.log.warn('certificate file invalid, keeping the last good one', {
+        file: this.options.file,
+        err,
+      });
+    }
+  }
+}
+
+function readCertificateList(file: string, value: unknown): FileCertificate[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw fileError(file, 'certificates: expected a list');
+  return value.map((entry: Record<string, unknown>, i) => {
+    const { name, certFile, keyFile } = entry ?? {};
+    if (typeof name !== 'string' || typeof certFile !== 'string' || typeof keyFile !== 'string') {
+      throw fileError(file, `certificates[${i}]: expected name, certFile and keyFile`);
+    }
+    return { name, certFile, keyFile };
+  });
+}

@@ -1,0 +1,134 @@
+import { createSecureContext } from 'node:tls';
+
+import { ErrorCode, MtlsError } from '../../core/errors/codes';
+import type { IndexedMapping, MappingIndexDocument } from '../../core/mapping/index-document';
+import { certificateVaultPath } from '../../core/vault/paths';
+
+/** Thrown when an index or certificate read from a source does not have the expected shape. */
+export class SourceDataError extends MtlsError {
+  constructor(message: string, code: ErrorCode = ErrorCode.VaultDataInvalid) {
+    super(code, message);
+    this.name = 'SourceDataError';
+  }
+}
+
+function fail(where: string, what: string): never {
+  throw new SourceDataError(`${where}: ${what}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function readString(where: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') fail(where, 'expected a non-empty string');
+  return value;
+}
+
+function readLabels(where: string, value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (!isRecord(value)) fail(where, 'expected a map of label names to values');
+  const labels: Record<string, string> = {};
+  for (const [key, label] of Object.entries(value))
+    labels[key] = readString(`${where}.${key}`, label);
+  return labels;
+}
+
+/**
+ * Checks one mapping as stored in an index (or a standalone file). The certificate version may
+ * be absent when `defaultVersion` is given, as in the file format where the file carries it.
+ */
+export function readIndexedMapping(
+  where: string,
+  value: unknown,
+  defaultVersion?: (certificateName: string) => number,
+  defaultPath?: (certificateName: string) => string,
+): IndexedMapping {
+  if (!isRecord(value)) fail(where, 'expected a mapping object');
+  const name = readString(`${where}.name`, value.name);
+  const match = isRecord(value.match) ? value.match : fail(`${where}.match`, 'expected an object');
+  const certificate = isRecord(value.certificate)
+    ? value.certificate
+    : fail(`${where}.certificate`, 'expected an object');
+
+  const scheme = match.scheme ?? 'https';
+  if (scheme !== 'https') fail(`${where}.match.scheme`, "only 'https' is supported");
+  const port = match.port ?? 443;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    fail(`${where}.match.port`, 'expected a port from 1 to 65535');
+  }
+  const pathPrefix = match.pathPrefix ?? '/';
+  if (typeof pathPrefix !== 'string' || !pathPrefix.startsWith('/')) {
+    fail(`${where}.match.pathPrefix`, "expected a path starting with '/'");
+  }
+
+  const certificateName = readString(`${where}.certificate.name`, certificate.name);
+  const version = certificate.vaultVersion ?? defaultVersion?.(certificateName);
+  if (typeof version !== 'number' || !Number.isInteger(version)) {
+    fail(`${where}.certificate.vaultVersion`, 'expected a whole number');
+  }
+  const path = certificate.path ?? defaultPath?.(certificateName);
+  if (typeof path !== 'string' || path === '') {
+    fail(`${where}.certificate.path`, 'expected the path of the certificate below the KV mount');
+  }
+  const selector = isRecord(value.selector) ? value.selector : {};
+  const trustedCaPem = value.trustedCaPem;
+  if (trustedCaPem !== undefined && typeof trustedCaPem !== 'string') {
+    fail(`${where}.trustedCaPem`, 'expected PEM text');
+  }
+
+  return {
+    name,
+    match: {
+      scheme: 'https',
+      // IPv6 hosts come bracketed from URL parsing; the proxy compares them bare.
+      host: readString(`${where}.match.host`, match.host)
+        .toLowerCase()
+        .replace(/^\[(.*)\]$/, '$1'),
+      port,
+      pathPrefix,
+    },
+    selector: { matchLabels: readLabels(`${where}.selector.matchLabels`, selector.matchLabels) },
+    certificate: { name: certificateName, vaultVersion: version, path },
+    ...(trustedCaPem ? { trustedCaPem } : {}),
+  };
+}
+
+/** Checks the data of a namespace index read from Vault. */
+export function readMappingIndex(data: unknown, namespace: string): MappingIndexDocument {
+  if (!isRecord(data)) fail('index', 'expected an object with namespace and mappings');
+  if (data.namespace !== undefined && data.namespace !== namespace) {
+    fail('index.namespace', `expected '${namespace}', got '${String(data.namespace)}'`);
+  }
+  const mappings = data.mappings ?? [];
+  if (!Array.isArray(mappings)) fail('index.mappings', 'expected a list');
+  return {
+    namespace,
+    mappings: mappings.map((mapping, i) =>
+      readIndexedMapping(`index.mappings[${i}]`, mapping, undefined, (name) =>
+        certificateVaultPath(namespace, name),
+      ),
+    ),
+  };
+}
+
+/** Checks the PEM fields of a stored certificate. */
+export function readCertificatePems(
+  where: string,
+  data: unknown,
+): { chainPem: string; privateKeyPem: string } {
+  if (!isRecord(data)) fail(where, 'expected an object with chainPem and privateKeyPem');
+  const chainPem = readString(`${where}.chainPem`, data.chainPem);
+  const privateKeyPem = readString(`${where}.privateKeyPem`, data.privateKeyPem);
+  if (!chainPem.includes('-----BEGIN CERTIFICATE-----')) fail(`${where}.chainPem`, 'not PEM');
+  if (!privateKeyPem.includes('PRIVATE KEY-----')) fail(`${where}.privateKeyPem`, 'not PEM');
+
+  // Catches a key that does not belong to the leaf (e.g. a rotation caught half-way) before
+  // any connection is tried with it.
+  try {
+    createSecureContext({ cert: chainPem, key: privateKeyPem });
+  } catch (err) {
+    fail(where, `the key does not load with the certificate (${(err as Error).message})`);
+  }
+  return { chainPem, privateKeyPem };
+}

@@ -1,0 +1,337 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+import * as k8s from '@kubernetes/client-node';
+import vault from 'node-vault';
+
+import { loadSidecarConfig } from '../../core/config/sidecar-config';
+import { createLogger } from '../../core/log/logger';
+import type { IndexedMapping, MappingIndexDocument } from '../../core/mapping/index-document';
+import { certificateVaultPath, indexVaultPath, kvDataPath } from '../../core/vault/paths';
+import { createSidecar, type Sidecar } from '../../sidecar/sidecar';
+import { callProxy } from '../fixtures/http-call';
+import { MtlsUpstream } from '../fixtures/mtls-upstream';
+import { LoopbackPki, type IssuedCertificate } from '../fixtures/loopback-pki';
+import { recordingLogger, type LogLine } from '../fixtures/recording-logger';
+import { adminKubeConfig, readGroundEnv, uniqueName } from './ground';
+
+// The sidecar against the real OpenBao of the ground, logged in with a real ServiceAccount token
+// from the real apiserver, reading what the operator writes.
+
+type VaultClient = ReturnType<typeof vault>;
+
+/** Writes a certificate as the operator does; returns its KV version. */
+async function writeCertificate(
+  bao: VaultClient,
+  namespace: string,
+  name: string,
+  issued: IssuedCertificate,
+): Promise<number> {
+  const stored = {
+    chainPem: issued.certPem,
+    privateKeyPem: issued.keyPem,
+    metadata: { subject: `CN=${name}`, notAfter: new Date(Date.now() + 86_400_000).toISOString() },
+  };
+  const written = await bao.write(kvDataPath('secret', certificateVaultPath(namespace, name)), {
+    data: stored,
+  });
+  return written.data.version as number;
+}
+
+async function writeIndex(
+  bao: VaultClient,
+  namespace: string,
+  mappings: IndexedMapping[],
+): Promise<void> {
+  const document: MappingIndexDocument = { namespace, mappings };
+  await bao.write(kvDataPath('secret', indexVaultPath(namespace)), { data: document });
+}
+
+function mappingFor(
+  namespace: string,
+  name: string,
+  host: string,
+  port: number,
+  certificate: string,
+  version: number,
+  ca: string,
+): IndexedMapping {
+  return {
+    name,
+    match: { scheme: 'https', host, port, pathPrefix: '/' },
+    selector: { matchLabels: { app: 'shop' } },
+    certificate: {
+      name: certificate,
+      vaultVersion: version,
+      path: certificateVaultPath(namespace, certificate),
+    },
+    trustedCaPem: ca,
+  };
+}
+
+async function startVaultSidecar(flags: string[], lines?: LogLine[]): Promise<Sidecar> {
+  const invocation = loadSidecarConfig(
+    [
+      '--listen-port',
+      '0',
+      '--admin-port',
+      '0',
+      '--pod-labels',
+      'app=shop,tier=web',
+      '--check-interval',
+      '1s',
+      ...flags,
+    ],
+    {},
+  );
+  if (invocation.help) throw new Error('unexpected help');
+  return createSidecar(invocation.config, {
+    listenHost: '127.0.0.1',
+    log: lines ? recordingLogger(lines) : createLogger('sidecar-it', 'error'),
+  });
+}
+
+async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the sidecar with the Vault source', () => {
+  const env = readGroundEnv();
+  const admin = vault({ endpoint: env.VAULT_ADDR, token: env.VAULT_TOKEN });
+  const pki = new LoopbackPki();
+  const upstream = new MtlsUpstream(pki);
+
+  beforeAll(async () => {
+    await upstream.start();
+  });
+
+  afterAll(async () => {
+    await upstream.stop();
+    pki.dispose();
+  });
+
+  /** A namespace, a ServiceAccount token in a file, and a Vault role reading the namespace. */
+  async function prepareWorkload(
+    tokenTtl: string,
+  ): Promise<{ namespace: string; role: string; tokenFile: string }> {
+    const namespace = uniqueName('sidecar');
+    const role = uniqueName('sidecar-reader');
+    const core = adminKubeConfig().makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'shop' } } });
+    const tokenRequest = await core.createNamespacedServiceAccountToken({
+      name: 'shop',
+      namespace,
+      body: { spec: { audiences: [], expirationSeconds: 600 } },
+    });
+    const tokenFile = path.join(pki.dir, `${namespace}-token`);
+    writeFileSync(tokenFile, tokenRequest.status!.token);
+
+    await admin.addPolicy({
+      name: role,
+      rules: `path "secret/data/mtls/${namespace}/*" { capabilities = ["read"] }`,
+    });
+    await admin.write(`auth/kubernetes/role/${role}`, {
+      bound_service_account_names: ['shop'],
+      bound_service_account_namespaces: [namespace],
+      token_policies: [role],
+      token_ttl: tokenTtl,
+      token_max_ttl: tokenTtl,
+    });
+    return { namespace, role, tokenFile };
+  }
+
+  it('logs in with a ServiceAccount token, serves the index and picks up a new mapping', async () => {
+    const { namespace, role, tokenFile } = await prepareWorkload('10m');
+
+    const cert = pki.client('shop-cert', 'shop-from-vault');
+    const version = await writeCertificate(admin, namespace, 'shop-cert', cert);
+    const ca = pki.ca.certPem;
+    await writeIndex(admin, namespace, [
+      mappingFor(namespace, 'partner', 'localhost', upstream.port, 'shop-cert', version, ca),
+    ]);
+
+    const sidecar = await startVaultSidecar([
+      '--namespace',
+      namespace,
+      '--vault-addr',
+      env.VAULT_ADDR,
+      '--vault-role',
+      role,
+      '--token-file',
+      tokenFile,
+    ]);
+    try {
+      const mapped = await callProxy(sidecar.proxyPort, {
+        path: `http://localhost:${upstream.port}/hello`,
+      });
+      expect(mapped.status).toBe(200);
+      expect(JSON.parse(mapped.body).clientCn).toBe('shop-from-vault');
+      const byIp = `http://127.0.0.1:${upstream.port}/hello`;
+      expect((await callProxy(sidecar.proxyPort, { path: byIp })).status).toBe(403);
+
+      const other = pki.client('other-cert', 'other-from-vault');
+      const otherVersion = await writeCertificate(admin, namespace, 'other-cert', other);
+      await writeIndex(admin, namespace, [
+        mappingFor(namespace, 'partner', 'localhost', upstream.port, 'shop-cert', version, ca),
+        mappingFor(
+          namespace,
+          'partner-ip',
+          '127.0.0.1',
+          upstream.port,
+          'other-cert',
+          otherVersion,
+          ca,
+        ),
+      ]);
+
+      const picked = await eventually(
+        () => callProxy(sidecar.proxyPort, { path: byIp }),
+        (result) => result.status === 200,
+      );
+      expect(JSON.parse(picked.body).clientCn).toBe('other-from-vault');
+    } finally {
+      await sidecar.close();
+    }
+  });
+
+  it('logs in again when its Vault token expires, and keeps following the index', async () => {
+    const { namespace, role, tokenFile } = await prepareWorkload('2s');
+    const ca = pki.ca.certPem;
+    const version = await writeCertificate(
+      admin,
+      namespace,
+      'shop-cert',
+      pki.client('short', 'short-lived'),
+    );
+    await writeIndex(admin, namespace, [
+      mappingFor(namespace, 'partner', 'localhost', upstream.port, 'shop-cert', version, ca),
+    ]);
+    const lines: LogLine[] = [];
+    const sidecar = await startVaultSidecar(
+      [
+        '--namespace',
+        namespace,
+        '--vault-addr',
+        env.VAULT_ADDR,
+        '--vault-role',
+        role,
+        '--token-file',
+        tokenFile,
+      ],
+      lines,
+    );
+
+    try {
+      // Outlive the first token: every check from then on needs a new login.
+      await eventually(
+        async () => lines.filter((line) => line.message === 'logged into vault').length,
+        (logins) => logins >= 3,
+      );
+      await writeIndex(admin, namespace, [
+        mappingFor(namespace, 'partner', 'localhost', upstream.port, 'shop-cert', version, ca),
+        mappingFor(namespace, 'partner-ip', '127.0.0.1', upstream.port, 'shop-cert', version, ca),
+      ]);
+      const picked = await eventually(
+        () => callProxy(sidecar.proxyPort, { path: `http://127.0.0.1:${upstream.port}/late` }),
+        (result) => result.status === 200,
+      );
+
+      expect(JSON.parse(picked.body).clientCn).toBe('short-lived');
+      expect(lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([]);
+    } finally {
+      await sidecar.close();
+    }
+  }, 30_000);
+
+  it('keeps serving the last good snapshot when Vault goes away', async () => {
+    const port = await freePort();
+    const token = `root-${uniqueName('t')}`;
+    const address = `http://127.0.0.1:${port}`;
+    const bao: ChildProcess = spawn(
+      path.join(env.MTLS_CLUSTER_DIR, 'bin/bao'),
+      [
+        'server',
+        '-dev',
+        '-dev-listen-address',
+        `127.0.0.1:${port}`,
+        '-dev-root-token-id',
+        token,
+        '-dev-no-store-token',
+      ],
+      { stdio: 'ignore' },
+    );
+    let sidecar: Sidecar | undefined;
+    try {
+      await eventually(
+        () =>
+          fetch(`${address}/v1/sys/health`).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        (status) => status === 200,
+      );
+      const own = vault({ endpoint: address, token });
+      const namespace = 'gone';
+      const version = await writeCertificate(
+        own,
+        namespace,
+        'shop-cert',
+        pki.client('gone-cert', 'last-good'),
+      );
+      await writeIndex(own, namespace, [
+        mappingFor(
+          namespace,
+          'partner',
+          'localhost',
+          upstream.port,
+          'shop-cert',
+          version,
+          pki.ca.certPem,
+        ),
+      ]);
+
+      sidecar = await startVaultSidecar([
+        '--namespace',
+        namespace,
+        '--vault-addr',
+        address,
+        '--vault-token',
+        token,
+      ]);
+      const target = `http://localhost:${upstream.port}/still`;
+      expect((await callProxy(sidecar.proxyPort, { path: target })).status).toBe(200);
+
+      bao.kill('SIGTERM');
+      const adminUrl = `http://127.0.0.1:${sidecar.adminPort}/metrics`;
+      await eventually(
+        () => fetch(adminUrl).then((r) => r.text()),
+        (text) => /mtls_sidecar_vault_errors_total [1-9]/.test(text),
+      );
+
+      const after = await callProxy(sidecar.proxyPort, { path: target });
+      expect(after.status).toBe(200);
+      expect(JSON.parse(after.body).clientCn).toBe('last-good');
+      expect((await fetch(`http://127.0.0.1:${sidecar.adminPort}/readyz`)).status).toBe(200);
+    } finally {
+      await sidecar?.close();
+      bao.kill('SIGKILL');
+    }
+  });
+});
