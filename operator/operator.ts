@@ -4,6 +4,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
 import type { OperatorConfig } from '../core/config/operator-config';
+import { reuseConnections } from '../core/kube/reuse-connections';
 import type { Logger } from '../core/log/logger';
 import { VaultKv, type VaultAuth } from '../core/vault/kv-client';
 import { reconcileCertificate } from './certificates/reconcile-certificate';
@@ -43,7 +44,8 @@ export type RunningOperator = {
  * server, which every replica serves.
  */
 export async function startOperator(environment: OperatorEnvironment): Promise<RunningOperator> {
-  const { config, kubeConfig, log } = environment;
+  const { config, log } = environment;
+  const kubeConfig = reuseConnections(environment.kubeConfig);
   const now = environment.now ?? (() => new Date());
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
