@@ -110,6 +110,8 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
           log: context.log,
           now,
           liveValidationTimeoutMs: config.liveValidationTimeoutMs,
+          listMappings: (namespace) => mappings.list(namespace),
+          listCertificates: (namespace) => certificates.list(namespace),
         },
         context.namespace,
       ),

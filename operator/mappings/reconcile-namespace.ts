@@ -22,6 +22,13 @@ export type NamespaceReconcilerDeps = {
   log: Logger;
   now: () => Date;
   liveValidationTimeoutMs: number;
+  /**
+   * The namespace's objects as the informers hold them: the watch event that queued this
+   * reconcile has already reached the cache, and reading it spares the apiserver a list of
+   * every object of the namespace on each certificate change.
+   */
+  listMappings: (namespace: string) => MtlsMapping[];
+  listCertificates: (namespace: string) => MtlsCertificate[];
 };
 
 type Verdict = {
@@ -43,15 +50,13 @@ export async function reconcileNamespace(
   deps: NamespaceReconcilerDeps,
   namespace: string,
 ): Promise<ReconcileResult> {
-  const [mappings, certificates] = await Promise.all([
-    deps.cluster.listMappings(namespace),
-    deps.cluster.listCertificates(namespace),
-  ]);
+  const mappings = deps.listMappings(namespace);
+  const certificates = deps.listCertificates(namespace);
   const certificateByName = new Map(certificates.map((c) => [c.metadata.name, c]));
 
   const winners = new Map<string, string>();
   const verdicts: Verdict[] = [];
-  for (const mapping of mappings.sort(byAgeThenName)) {
+  for (const mapping of [...mappings].sort(byAgeThenName)) {
     const verdict = await judgeMapping(deps, mapping, certificateByName);
     if (verdict.indexed) {
       const claim = `${canonicalJson(verdict.indexed.selector)} ${urlMatchKey(verdict.indexed.match)}`;

@@ -40,16 +40,6 @@ export class Cluster {
     return this.getCustom<MtlsCertificate>(PLURAL.MtlsCertificate, namespace, name);
   }
 
-  /** Lists the MtlsCertificates of a namespace. */
-  async listCertificates(namespace: string): Promise<MtlsCertificate[]> {
-    return this.listCustom<MtlsCertificate>(PLURAL.MtlsCertificate, namespace);
-  }
-
-  /** Lists the MtlsMappings of a namespace. */
-  async listMappings(namespace: string): Promise<MtlsMapping[]> {
-    return this.listCustom<MtlsMapping>(PLURAL.MtlsMapping, namespace);
-  }
-
   /** Replaces an MtlsCertificate's status. */
   async patchCertificateStatus(
     namespace: string,
@@ -160,16 +150,6 @@ export class Cluster {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-  }
-
-  private async listCustom<T>(plural: string, namespace: string): Promise<T[]> {
-    const list = await this.custom.listNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural,
-      namespace,
-    });
-    return (list as { items: T[] }).items;
   }
 
   private async patchStatus(plural: string, namespace: string, name: string, status: object) {
