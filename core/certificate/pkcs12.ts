@@ -5,10 +5,12 @@ import { ErrorCode } from '../errors/codes';
 import { assertInputSize, CertificateInputError } from './finding';
 import type { CertificateMaterial } from './material';
 import { useNativePbkdf2 } from './native-pbkdf2';
+import { useNativePkcs12Kdf } from './native-pkcs12-kdf';
 import { readPkcs12Algorithms } from './pkcs12-algorithms';
 
 const { asn1, pki, pkcs12 } = forge;
 useNativePbkdf2();
+useNativePkcs12Kdf();
 
 /**
  * Most key-derivation iterations accepted in one file, all parts together. forge derives keys in
