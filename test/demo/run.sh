@@ -117,6 +117,12 @@ step "6. The app sends plain HTTP; the partner sees the mapped client certificat
 echo "\$ curl -x http://127.0.0.1:$proxy_port http://localhost:$partner_port/accounts"
 curl -sS -x "http://127.0.0.1:$proxy_port" "http://localhost:$partner_port/accounts"
 echo
+echo "The hosted service's forwarding method works the same way:"
+echo "\$ curl -H 'LP-forward-url: https://localhost:$partner_port/payments' \\"
+echo "    http://127.0.0.1:$proxy_port/mtls/account/payments"
+curl -sS -H "LP-forward-url: https://localhost:$partner_port/payments" \
+  "http://127.0.0.1:$proxy_port/mtls/account/payments"
+echo
 echo "An unmapped destination is refused (deny by default):"
 curl -sS -x "http://127.0.0.1:$proxy_port" "http://example.invalid/" || true
 echo
