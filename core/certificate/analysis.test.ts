@@ -1,11 +1,6 @@
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 
-import {
-  buildPki,
-  corpusDirectory,
-  type Issued,
-  type CorpusPki,
-} from '../../test/fixtures/certificate-corpus';
+import { type Issued, useCorpusPki } from '../../test/fixtures/certificate-corpus';
 import {
   exportPkcs12,
   forgePkcs12,
@@ -16,15 +11,7 @@ import { analyzePem, analyzePkcs12, type CertificateAnalysis } from './analysis'
 
 const NOW = new Date('2027-06-01T00:00:00Z');
 
-let corpus: { dir: string; remove: () => void };
-let pki: CorpusPki;
-
-beforeAll(() => {
-  corpus = corpusDirectory();
-  pki = buildPki(corpus.dir);
-}, 120_000);
-
-afterAll(() => corpus.remove());
+const pki = useCorpusPki();
 
 function codes(analysis: CertificateAnalysis): string[] {
   return analysis.problems.map((problem) => problem.code);
@@ -32,7 +19,7 @@ function codes(analysis: CertificateAnalysis): string[] {
 
 function p12(leaf: Issued, protection: keyof typeof P12_PROTECTIONS, chain?: Issued[]): Buffer {
   const certs = chain ?? [pki.intermediate, pki.root];
-  return exportPkcs12(corpus.dir, leaf, certs, P12_PROTECTIONS[protection]).bytes;
+  return exportPkcs12(pki.dir, leaf, certs, P12_PROTECTIONS[protection]).bytes;
 }
 
 function fingerprints(pems: string[]): string[] {
@@ -105,7 +92,7 @@ describe('analyzePkcs12', () => {
 
   it('warns when no known Java version reads the file', () => {
     const camellia = ['-keypbe', 'CAMELLIA-256-CBC', '-certpbe', 'CAMELLIA-256-CBC'];
-    const file = exportPkcs12(corpus.dir, pki.leaf, [], camellia);
+    const file = exportPkcs12(pki.dir, pki.leaf, [], camellia);
 
     const analysis = analyzePkcs12(file.bytes, P12_PASSWORD, { now: NOW });
 

@@ -1,23 +1,18 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 
-import { buildPki, corpusDirectory, type CorpusPki } from '../../test/fixtures/certificate-corpus';
+import { useCorpusPki } from '../../test/fixtures/certificate-corpus';
 import { distinctCertificates, nameOfCertificate, orderChain, selectLeaf } from './chain';
 
-let corpus: { dir: string; remove: () => void };
-let pki: CorpusPki;
+const pki = useCorpusPki();
 let leaf: X509Certificate;
 let intermediate: X509Certificate;
 let root: X509Certificate;
 
 beforeAll(() => {
-  corpus = corpusDirectory();
-  pki = buildPki(corpus.dir);
   [leaf, intermediate, root] = [pki.leaf, pki.intermediate, pki.root].map(
     (issued) => new X509Certificate(issued.certPem),
   );
 }, 120_000);
-
-afterAll(() => corpus.remove());
 
 // Jest finds every two X509Certificate objects equal, so the tests compare their names.
 function names(certificates: X509Certificate[]): string[] {

@@ -1,4 +1,4 @@
-import { buildPki, corpusDirectory, type CorpusPki } from '../../test/fixtures/certificate-corpus';
+import { useCorpusPki } from '../../test/fixtures/certificate-corpus';
 import {
   exportPkcs12,
   keytoolList,
@@ -10,15 +10,7 @@ import { judgeJavaCompatibility, MODERN_JAVA } from './java-compatibility';
 import { decodePkcs12Der } from './pkcs12';
 import { readPkcs12Algorithms } from './pkcs12-algorithms';
 
-let corpus: { dir: string; remove: () => void };
-let pki: CorpusPki;
-
-beforeAll(() => {
-  corpus = corpusDirectory();
-  pki = buildPki(corpus.dir);
-}, 120_000);
-
-afterAll(() => corpus.remove());
+const pki = useCorpusPki();
 
 describe('judgeJavaCompatibility', () => {
   it('finds legacy algorithms readable by every Java version', () => {
@@ -77,7 +69,7 @@ describe('the verdict against openssl and Java 17 keytool', () => {
     '%s',
     (_label, leaf, protection, readableBy) => {
       const file = exportPkcs12(
-        corpus.dir,
+        pki.dir,
         pki[leaf],
         [pki.intermediate],
         P12_PROTECTIONS[protection],
@@ -87,7 +79,7 @@ describe('the verdict against openssl and Java 17 keytool', () => {
       expect(verdict.readableBy).toEqual(readableBy);
 
       // The verdict names exactly what openssl says it used.
-      const openssl = opensslPkcs12Algorithms(corpus.dir, file.path);
+      const openssl = opensslPkcs12Algorithms(pki.dir, file.path);
       expect({
         mac: verdict.macAlgorithm,
         keyEncryption: verdict.keyEncryption,
@@ -103,7 +95,7 @@ describe('the verdict against openssl and Java 17 keytool', () => {
   );
 
   it('agrees with keytool on a wrong password', () => {
-    const file = exportPkcs12(corpus.dir, pki.leaf, [], P12_PROTECTIONS.legacyRc2);
+    const file = exportPkcs12(pki.dir, pki.leaf, [], P12_PROTECTIONS.legacyRc2);
 
     const keytool = keytoolList(file.path, 'wrong-password');
     expect(keytool.status).not.toBe(0);

@@ -1,23 +1,10 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 
-import {
-  buildPki,
-  corpusDirectory,
-  openssl,
-  type CorpusPki,
-} from '../../test/fixtures/certificate-corpus';
+import { openssl, useCorpusPki } from '../../test/fixtures/certificate-corpus';
 import { CertificateInputError } from './finding';
 import { readPem, type PemInput } from './pem';
 
-let corpus: { dir: string; remove: () => void };
-let pki: CorpusPki;
-
-beforeAll(() => {
-  corpus = corpusDirectory();
-  pki = buildPki(corpus.dir);
-}, 120_000);
-
-afterAll(() => corpus.remove());
+const pki = useCorpusPki();
 
 function failure(input: PemInput): CertificateInputError {
   try {
@@ -31,7 +18,7 @@ function failure(input: PemInput): CertificateInputError {
 
 describe('readPem', () => {
   it('reads the chain from both fields, in order, and ignores other blocks', () => {
-    const ecParameters = openssl(corpus.dir, ['ecparam', '-name', 'prime256v1']);
+    const ecParameters = openssl(pki.dir, ['ecparam', '-name', 'prime256v1']);
 
     const material = readPem({
       certificatePem: `${pki.ecLeaf.certPem}\n${pki.intermediate.certPem}`,

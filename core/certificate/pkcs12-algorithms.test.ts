@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 
-import { buildPki, corpusDirectory, type CorpusPki } from '../../test/fixtures/certificate-corpus';
+import { useCorpusPki } from '../../test/fixtures/certificate-corpus';
 import {
   exportPkcs12,
   forgePkcs12,
@@ -10,24 +10,16 @@ import {
 import { decodePkcs12Der } from './pkcs12';
 import { readPkcs12Algorithms } from './pkcs12-algorithms';
 
-let corpus: { dir: string; remove: () => void };
-let pki: CorpusPki;
-
-beforeAll(() => {
-  corpus = corpusDirectory();
-  pki = buildPki(corpus.dir);
-}, 120_000);
-
-afterAll(() => corpus.remove());
+const pki = useCorpusPki();
 
 describe('readPkcs12Algorithms', () => {
   it('names the algorithms of openssl legacy, 3DES and modern files as openssl does', () => {
     const found = Object.values(P12_PROTECTIONS).map((protection) => {
-      const file = exportPkcs12(corpus.dir, pki.leaf, [pki.intermediate], protection);
+      const file = exportPkcs12(pki.dir, pki.leaf, [pki.intermediate], protection);
       const { derivationIterations, ...algorithms } = readPkcs12Algorithms(
         decodePkcs12Der(file.bytes),
       );
-      expect(algorithms).toEqual(opensslPkcs12Algorithms(corpus.dir, file.path));
+      expect(algorithms).toEqual(opensslPkcs12Algorithms(pki.dir, file.path));
       // openssl's default: 2048 for the MAC, the certificates and the key each.
       expect(derivationIterations).toBe(3 * 2048);
       return algorithms;
@@ -53,7 +45,7 @@ describe('readPkcs12Algorithms', () => {
   }, 60_000);
 
   it('reads files without a MAC and with certificates in clear', () => {
-    const file = exportPkcs12(corpus.dir, pki.ecLeaf, [], ['-nomac', '-certpbe', 'NONE']);
+    const file = exportPkcs12(pki.dir, pki.ecLeaf, [], ['-nomac', '-certpbe', 'NONE']);
 
     expect(readPkcs12Algorithms(decodePkcs12Der(file.bytes))).toEqual({
       keyEncryption: 'PBES2 (PBKDF2, hmacWithSHA256, AES-256-CBC)',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { buildPki, corpusDirectory, type CorpusPki } from '../../test/fixtures/certificate-corpus';
+import { useCorpusPki } from '../../test/fixtures/certificate-corpus';
 import {
   exportPkcs12,
   forgePkcs12,
@@ -11,15 +11,7 @@ import { hasCode } from '../errors/codes';
 import { CertificateInputError } from './finding';
 import { readPkcs12 } from './pkcs12';
 
-let corpus: { dir: string; remove: () => void };
-let pki: CorpusPki;
-
-beforeAll(() => {
-  corpus = corpusDirectory();
-  pki = buildPki(corpus.dir);
-}, 120_000);
-
-afterAll(() => corpus.remove());
+const pki = useCorpusPki();
 
 function failure(read: () => unknown): CertificateInputError {
   try {
@@ -41,7 +33,7 @@ describe('readPkcs12', () => {
     'opens %s files, with every certificate and the key',
     (_l, leaf, protection, type) => {
       const file = exportPkcs12(
-        corpus.dir,
+        pki.dir,
         pki[leaf],
         [pki.intermediate],
         P12_PROTECTIONS[protection],
@@ -66,7 +58,7 @@ describe('readPkcs12', () => {
   });
 
   it('calls a failed integrity check a wrong password, without echoing it', () => {
-    const file = exportPkcs12(corpus.dir, pki.leaf, [], P12_PROTECTIONS.legacyRc2);
+    const file = exportPkcs12(pki.dir, pki.leaf, [], P12_PROTECTIONS.legacyRc2);
 
     const err = failure(() => readPkcs12(file.bytes, 'Secret-Guess-42'));
 
@@ -80,14 +72,14 @@ describe('readPkcs12', () => {
     ['non-ASCII legacy', 'pässwörd-€', P12_PROTECTIONS.legacyRc2],
     ['empty', '', P12_PROTECTIONS.modern],
   ])('opens files with a %s password as openssl encodes it', (_label, password, protection) => {
-    const file = exportPkcs12(corpus.dir, pki.ecLeaf, [], protection, password);
+    const file = exportPkcs12(pki.dir, pki.ecLeaf, [], protection, password);
 
     expect(readPkcs12(file.bytes, password).privateKeys).toHaveLength(1);
     expect(failure(() => readPkcs12(file.bytes, 'passwörd')).code).toBe('P12_BAD_PASSWORD');
   });
 
   it('calls a file without MAC that does not decrypt a wrong password', () => {
-    const file = exportPkcs12(corpus.dir, pki.leaf, [], ['-nomac']);
+    const file = exportPkcs12(pki.dir, pki.leaf, [], ['-nomac']);
 
     expect(readPkcs12(file.bytes, P12_PASSWORD).privateKeys).toHaveLength(1);
     expect(failure(() => readPkcs12(file.bytes, 'wrong')).code).toBe('P12_BAD_PASSWORD');
@@ -95,7 +87,7 @@ describe('readPkcs12', () => {
 
   it('names an encryption it cannot read as unsupported, not as damage', () => {
     const camellia = ['-keypbe', 'CAMELLIA-256-CBC', '-certpbe', 'CAMELLIA-256-CBC'];
-    const file = exportPkcs12(corpus.dir, pki.leaf, [], camellia);
+    const file = exportPkcs12(pki.dir, pki.leaf, [], camellia);
 
     const err = failure(() => readPkcs12(file.bytes, P12_PASSWORD));
 
@@ -104,7 +96,7 @@ describe('readPkcs12', () => {
   });
 
   it('calls truncated, random and PEM input malformed', () => {
-    const file = exportPkcs12(corpus.dir, pki.leaf, [], P12_PROTECTIONS.modern);
+    const file = exportPkcs12(pki.dir, pki.leaf, [], P12_PROTECTIONS.modern);
 
     expect(failure(() => readPkcs12(file.bytes.subarray(0, 300), P12_PASSWORD)).code).toBe(
       'P12_MALFORMED',
@@ -116,7 +108,7 @@ describe('readPkcs12', () => {
   });
 
   it('refuses iteration counts that would hold the CPU, before deriving any key', () => {
-    const file = exportPkcs12(corpus.dir, pki.ecLeaf, [], ['-iter', '200000']);
+    const file = exportPkcs12(pki.dir, pki.ecLeaf, [], ['-iter', '200000']);
 
     const err = failure(() => readPkcs12(file.bytes, P12_PASSWORD));
 

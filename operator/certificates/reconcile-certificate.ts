@@ -5,6 +5,7 @@ import type { Logger } from '../../core/log/logger';
 import { MtlsError } from '../../core/errors/codes';
 import { canonicalJson } from '../../core/json/canonical';
 import { setCondition, READY } from '../resources/conditions';
+import type { ReconcileResult } from '../runtime/controller';
 import type { Cluster } from '../resources/cluster';
 import {
   CERTIFICATE_FINALIZER,
@@ -13,9 +14,6 @@ import {
 } from '../resources/types';
 import { analyzeMaterial, type MaterialVerdict } from './analyze-material';
 import { isSourceProblem, readSourceMaterial } from './source-material';
-
-/** What a reconcile asks of the queue: nothing, or another look after a delay. */
-export type ReconcileResult = { requeueAfterMs?: number };
 
 /** What the certificate reconciler works with. */
 export type CertificateReconcilerDeps = {

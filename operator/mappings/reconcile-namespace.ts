@@ -12,7 +12,7 @@ import { indexVaultPath } from '../../core/vault/paths';
 import { isReady, READY, setCondition } from '../resources/conditions';
 import type { Cluster } from '../resources/cluster';
 import type { MtlsCertificate, MtlsMapping, MtlsMappingStatus } from '../resources/types';
-import type { ReconcileResult } from '../certificates/reconcile-certificate';
+import type { ReconcileResult } from '../runtime/controller';
 import { validateLive } from './live-validation';
 
 /** What the namespace reconciler works with. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { buildPki, corpusDirectory, type CorpusPki } from '../fixtures/certificate-corpus';
+import { useCorpusPki } from '../fixtures/certificate-corpus';
 import {
   exportPkcs12,
   forgePkcs12,
@@ -21,13 +21,12 @@ import {
 // The certificate controller against the real apiserver and OpenBao: what a user sees on the
 // MtlsCertificate and what lands in Vault.
 
-let corpus: { dir: string; remove: () => void };
-let pki: CorpusPki;
+const pki = useCorpusPki();
 let operator: RunningOperator;
 const resources = new Resources(uniqueName('certs'));
 
 function p12(leaf = pki.leaf, protection: keyof typeof P12_PROTECTIONS = 'modern') {
-  return exportPkcs12(corpus.dir, leaf, [pki.intermediate, pki.root], P12_PROTECTIONS[protection])
+  return exportPkcs12(pki.dir, leaf, [pki.intermediate, pki.root], P12_PROTECTIONS[protection])
     .bytes;
 }
 
@@ -37,8 +36,6 @@ async function p12Certificate(name: string, file: Buffer, password = P12_PASSWOR
 }
 
 beforeAll(async () => {
-  corpus = corpusDirectory();
-  pki = buildPki(corpus.dir);
   applyCrds();
   await resources.createNamespace();
   operator = await runOperator();
@@ -46,7 +43,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await operator.stop();
-  corpus.remove();
 });
 
 describe('an MtlsCertificate', () => {

@@ -1,26 +1,22 @@
 import type { MappingIndexDocument } from '../../core/mapping/index-document';
 import type { RunningOperator } from '../../operator/operator';
-import { buildPki, corpusDirectory, type CorpusPki } from '../fixtures/certificate-corpus';
+import { useCorpusPki } from '../fixtures/certificate-corpus';
 import { exportPkcs12, P12_PASSWORD, P12_PROTECTIONS } from '../fixtures/pkcs12-corpus';
 import { uniqueName } from './ground';
 import { applyCrds, eventually, readKv, Resources, runOperator } from './operator-harness';
 
 // The namespace controller: mapping status, conflicts, and the index a sidecar reads.
 
-let corpus: { dir: string; remove: () => void };
-let pki: CorpusPki;
+const pki = useCorpusPki();
 let operator: RunningOperator;
 
 beforeAll(async () => {
-  corpus = corpusDirectory();
-  pki = buildPki(corpus.dir);
   applyCrds();
   operator = await runOperator();
 }, 120_000);
 
 afterAll(async () => {
   await operator.stop();
-  corpus.remove();
 });
 
 async function namespaceWithCertificate(certificate = 'partner'): Promise<Resources> {
@@ -32,7 +28,7 @@ async function namespaceWithCertificate(certificate = 'partner'): Promise<Resour
 }
 
 async function addCertificate(resources: Resources, name: string) {
-  const file = exportPkcs12(corpus.dir, pki.leaf, [pki.intermediate], P12_PROTECTIONS.modern);
+  const file = exportPkcs12(pki.dir, pki.leaf, [pki.intermediate], P12_PROTECTIONS.modern);
   await resources.putSecret(name, { 'keystore.p12': file.bytes, password: P12_PASSWORD });
   await resources.createCertificate(name, { source: { pkcs12: { secretName: name } } });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import * as k8s from '@kubernetes/client-node';
 
-import { buildPki, corpusDirectory, type CorpusPki } from '../fixtures/certificate-corpus';
+import { useCorpusPki } from '../fixtures/certificate-corpus';
 import { exportPkcs12, P12_PASSWORD, P12_PROTECTIONS } from '../fixtures/pkcs12-corpus';
 import { adminKubeConfig, readGroundEnv, uniqueName } from './ground';
 import type { RunningOperator } from '../../operator/operator';
@@ -12,19 +12,14 @@ import { applyCrds, eventually, readKv, Resources, runOperator } from './operato
 
 // Operating the operator: restarts, a Vault outage, and two replicas electing a leader.
 
-let corpus: { dir: string; remove: () => void };
-let pki: CorpusPki;
+const pki = useCorpusPki();
 
 beforeAll(() => {
-  corpus = corpusDirectory();
-  pki = buildPki(corpus.dir);
   applyCrds();
 }, 120_000);
 
-afterAll(() => corpus.remove());
-
 async function certificateIn(resources: Resources, name: string) {
-  const file = exportPkcs12(corpus.dir, pki.leaf, [pki.intermediate], P12_PROTECTIONS.modern);
+  const file = exportPkcs12(pki.dir, pki.leaf, [pki.intermediate], P12_PROTECTIONS.modern);
   await resources.putSecret(name, { 'keystore.p12': file.bytes, password: P12_PASSWORD });
   await resources.createCertificate(name, { source: { pkcs12: { secretName: name } } });
 }
