@@ -92,13 +92,13 @@ function openPfx(der: forge.asn1.Asn1, password: string): forge.pkcs12.Pkcs12Pfx
     return pkcs12.pkcs12FromAsn1(der, true, password);
   } catch (err) {
     const utf8 = forge.util.encodeUtf8(password);
-    if (MAC_FAILURE.test(reasonOf(err)) || utf8 === password) throw classify(err);
+    if (MAC_FAILURE.test(reasonOf(err)) || utf8 === password) throw classify(err, hasMac(der));
 
     try {
       const withoutMac = { ...der, value: (der.value as forge.asn1.Asn1[]).slice(0, 2) };
       return pkcs12.pkcs12FromAsn1(withoutMac, true, utf8);
     } catch (retryErr) {
-      throw classify(retryErr);
+      throw classify(retryErr, hasMac(der));
     }
   }
 }
@@ -107,10 +107,21 @@ const MAC_FAILURE = /MAC could not be verified/;
 const DECRYPT_FAILURE = /decrypt/i;
 const UNSUPPORTED = /unsupported/i;
 
-/** Names why forge could not open the file: wrong password, unknown algorithm, or damage. */
-function classify(err: unknown): CertificateInputError {
+// The optional macData follows authSafe in the PFX sequence.
+function hasMac(der: forge.asn1.Asn1): boolean {
+  return (der.value as forge.asn1.Asn1[]).length > 2;
+}
+
+/**
+ * Names why forge could not open the file: wrong password, unknown algorithm, or damage. The
+ * outer structure was already decoded, so in a file without a MAC whatever fails after
+ * decryption is the password (a wrong key passes the padding check about once in 256 tries and
+ * yields bytes that do not parse), or damage that no check can tell from it.
+ */
+function classify(err: unknown, withMac: boolean): CertificateInputError {
   const reason = reasonOf(err);
   if (MAC_FAILURE.test(reason) || DECRYPT_FAILURE.test(reason)) return badPassword(err);
+  if (!withMac && !UNSUPPORTED.test(reason)) return badPassword(err);
   if (UNSUPPORTED.test(reason)) {
     return new CertificateInputError(
       ErrorCode.P12UnsupportedAlgorithm,
