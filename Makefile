@@ -37,6 +37,11 @@ cluster-down: ## stop every process of the local control plane
 cluster-status: ## tell whether the local control plane answers
 	$(GROUND)/cluster-status.sh $(CLUSTER_DIR)
 
+.PHONY: run
+run: build ## run the operator against the local control plane (make cluster-up first)
+	@test -f $(CLUSTER_DIR)/env || { echo "no control plane: run make cluster-up first" >&2; exit 1; }
+	. $(CLUSTER_DIR)/env && kubectl apply -f crds/ && node bin/mtls-operator.js --probe-port 0
+
 .PHONY: lint
 lint: deps ## ESLint and Prettier (width 100)
 	npx eslint .
