@@ -63,10 +63,14 @@ export async function measureOperatorColdStart(envFile: string): Promise<Figures
   await runConcurrently(jobs, 16);
 
   const startedAt = process.hrtime.bigint();
-  const operator = spawn(process.execPath, [path.resolve(__dirname, '../operator/main.js')], {
-    env: { ...process.env, ...env, MTLS_PROBE_PORT: '0', MTLS_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const operator = spawn(
+    process.execPath,
+    [path.resolve(__dirname, '../../bin/mtls-operator.js')],
+    {
+      env: { ...process.env, ...env, MTLS_PROBE_PORT: '0', MTLS_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   let peakKb = 0;
   const total = NAMESPACES * PER_NAMESPACE;
   try {

@@ -66,7 +66,21 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
   ) => new ResilientInformer<T>({ kubeConfig, resource, logger: log });
   const certificates = informer<MtlsCertificate & KubernetesObject>(RESOURCES.certificates);
   const mappings = informer<MtlsMapping & KubernetesObject>(RESOURCES.mappings);
-  const secrets = informer(RESOURCES.secrets);
+  // Which Secret changed is all the controller needs; the reconcile reads its content afresh,
+  // so the cache keeps no key material and stays small however many Secrets the cluster has.
+  const secrets = new ResilientInformer<KubernetesObject>({
+    kubeConfig,
+    resource: RESOURCES.secrets,
+    logger: log,
+    transform: ({ metadata }) => ({
+      metadata: {
+        name: metadata?.name,
+        namespace: metadata?.namespace,
+        uid: metadata?.uid,
+        resourceVersion: metadata?.resourceVersion,
+      },
+    }),
+  });
 
   const certificateController = new Controller({
     kind: 'MtlsCertificate',

@@ -7,7 +7,7 @@ import { objectKey, type InformedObject } from './object-key';
 import { ObjectStore, type StoreHandlers } from './object-store';
 
 /** What a ResilientInformer watches and how it recovers. */
-export type ResilientInformerOptions = {
+export type ResilientInformerOptions<T extends InformedObject = InformedObject> = {
   kubeConfig: KubeConfig;
   resource: ApiResource;
   /** Watch one namespace; every namespace when absent. */
@@ -19,7 +19,19 @@ export type ResilientInformerOptions = {
   backoff?: BackoffOptions;
   /** The apiserver closes each watch after this long, so idle connections are renewed. */
   watchTimeoutSeconds?: number;
+  /**
+   * Shapes each object before it is cached, to keep only what the handlers read. Default: drop
+   * metadata.managedFields, which no controller here reads and which is often half an object.
+   */
+  transform?: (object: T) => T;
 };
+
+/** The default transform: the object without metadata.managedFields. */
+export function withoutManagedFields<T extends InformedObject>(object: T): T {
+  const metadata = object.metadata as { managedFields?: unknown } | undefined;
+  if (metadata?.managedFields) delete metadata.managedFields;
+  return object;
+}
 
 /** The default reconnect backoff, the same bounds client-node's informer documents. */
 export const DEFAULT_INFORMER_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 30_000 };
@@ -53,7 +65,7 @@ export class ResilientInformer<T extends InformedObject = InformedObject> {
   private abortWatch: AbortController | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: ResilientInformerOptions) {
+  constructor(private readonly options: ResilientInformerOptions<T>) {
     this.path = collectionPath(options.resource, options.namespace);
     this.backoff = new Backoff(options.backoff ?? DEFAULT_INFORMER_BACKOFF);
     this.log = options.logger.child({ kind: options.resource.kind });
@@ -135,7 +147,7 @@ export class ResilientInformer<T extends InformedObject = InformedObject> {
     );
     if (generation !== this.generation) return;
 
-    this.store.replace(list.items);
+    this.store.replace(list.items.map((item) => this.transform(item)));
     this.resourceVersion = list.metadata?.resourceVersion ?? '';
     this.backoff.reset();
     this.log.debug('informer listed', { count: list.items.length });
@@ -187,11 +199,15 @@ export class ResilientInformer<T extends InformedObject = InformedObject> {
     else this.abortWatch = abort;
   }
 
+  private transform(object: T): T {
+    return (this.options.transform ?? withoutManagedFields)(object);
+  }
+
   private apply(type: string, object: T): void {
     switch (type) {
       case 'ADDED':
       case 'MODIFIED':
-        this.store.upsert(object);
+        this.store.upsert(this.transform(object));
         this.backoff.reset();
         break;
       case 'DELETED':

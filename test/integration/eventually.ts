@@ -15,3 +15,26 @@ export async function eventually(
     await sleep(25);
   }
 }
+
+/**
+ * Polls `probe` until it returns a value other than undefined and returns that value; errors
+ * thrown while polling count as not yet, and the last one is named if time runs out.
+ */
+export async function eventualValue<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}

@@ -9,14 +9,8 @@ import {
 } from '../fixtures/pkcs12-corpus';
 import type { RunningOperator } from '../../operator/operator';
 import { uniqueName } from './ground';
-import {
-  applyCrds,
-  adminVault,
-  eventually,
-  readKv,
-  Resources,
-  runOperator,
-} from './operator-harness';
+import { eventualValue } from './eventually';
+import { applyCrds, adminVault, readKv, Resources, runOperator } from './operator-harness';
 
 // The certificate controller against the real apiserver and OpenBao: what a user sees on the
 // MtlsCertificate and what lands in Vault.
@@ -98,7 +92,7 @@ describe('an MtlsCertificate', () => {
       password: P12_PASSWORD,
     });
 
-    const rotated = await eventually(async () => {
+    const rotated = await eventualValue(async () => {
       const object = await resources.certificate('rotating');
       return object?.status?.vaultVersion === 2 ? object : undefined;
     }, 'vault version 2');
@@ -123,7 +117,7 @@ describe('an MtlsCertificate', () => {
 
     await resources.delete('mtlscertificates', 'doomed');
 
-    await eventually(
+    await eventualValue(
       async () => ((await resources.certificate('doomed')) ? undefined : true),
       'gone',
     );
@@ -145,7 +139,7 @@ describe('an MtlsCertificate', () => {
     expect(await readKv(`mtls/${resources.namespace}/certificates/adopted`)).toBeUndefined();
 
     await resources.delete('mtlscertificates', 'adopted');
-    await eventually(
+    await eventualValue(
       async () => ((await resources.certificate('adopted')) ? undefined : true),
       'gone',
     );

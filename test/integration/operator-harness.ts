@@ -8,6 +8,7 @@ import { parseOptions } from '../../core/config/options';
 import { createLogger } from '../../core/log/logger';
 import { startOperator, type RunningOperator } from '../../operator/operator';
 import type { MtlsCertificate, MtlsMapping } from '../../operator/resources/types';
+import { eventualValue } from './eventually';
 import { adminKubeConfig, kubectl, readGroundEnv } from './ground';
 
 /** The CRDs are applied once per run, by the first suite that needs them. */
@@ -48,26 +49,6 @@ export async function readKv<T = Record<string, unknown>>(path: string, address?
       return undefined;
     throw err;
   }
-}
-
-/** Polls `probe` until it returns a value other than undefined, or fails with the last value. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 /** Typed access to the custom resources for tests. */
@@ -119,7 +100,7 @@ export class Resources {
 
   /** Waits until the object's Ready condition has the reason given, and returns the object. */
   async waitForReason(kind: 'certificate' | 'mapping', name: string, reason: string) {
-    return eventually(async () => {
+    return eventualValue(async () => {
       const object =
         kind === 'certificate' ? await this.certificate(name) : await this.mapping(name);
       const ready = object?.status?.conditions?.find((c) => c.type === 'Ready');

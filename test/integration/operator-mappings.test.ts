@@ -3,7 +3,8 @@ import type { RunningOperator } from '../../operator/operator';
 import { useCorpusPki } from '../fixtures/certificate-corpus';
 import { exportPkcs12, P12_PASSWORD, P12_PROTECTIONS } from '../fixtures/pkcs12-corpus';
 import { uniqueName } from './ground';
-import { applyCrds, eventually, readKv, Resources, runOperator } from './operator-harness';
+import { eventualValue } from './eventually';
+import { applyCrds, readKv, Resources, runOperator } from './operator-harness';
 
 // The namespace controller: mapping status, conflicts, and the index a sidecar reads.
 
@@ -51,7 +52,7 @@ describe('an MtlsMapping', () => {
       match: { scheme: 'https', host: 'api.partner.example', port: 443, pathPrefix: '/v2/' },
       certificateVersion: 1,
     });
-    const index = await eventually(() => readIndex(resources.namespace), 'index');
+    const index = await eventualValue(() => readIndex(resources.namespace), 'index');
     expect(index.data).toEqual({
       namespace: resources.namespace,
       mappings: [
@@ -81,7 +82,7 @@ describe('an MtlsMapping', () => {
     await addCertificate(resources, 'later');
 
     await resources.waitForReason('mapping', 'early', 'Active');
-    const index = await eventually(() => readIndex(resources.namespace), 'index');
+    const index = await eventualValue(() => readIndex(resources.namespace), 'index');
     expect(index.data.mappings.map((m) => m.name)).toEqual(['early']);
   });
 
@@ -105,7 +106,7 @@ describe('an MtlsMapping', () => {
     const loser = await resources.waitForReason('mapping', 'second', 'Conflict');
     expect(loser.status?.conditions?.[0].message).toContain("'first'");
     await resources.waitForReason('mapping', 'other-workload', 'Active');
-    const index = await eventually(async () => {
+    const index = await eventualValue(async () => {
       const current = await readIndex(resources.namespace);
       return current?.data.mappings.length === 2 ? current : undefined;
     }, 'two mappings in the index');
@@ -131,7 +132,7 @@ describe('an MtlsMapping', () => {
 
     const blocked = await resources.waitForReason('mapping', 'on', 'CertificateNotReady');
     expect(blocked.status?.conditions?.[0].message).toContain('PKCS#12');
-    const index = await eventually(async () => {
+    const index = await eventualValue(async () => {
       const current = await readIndex(resources.namespace);
       return current?.data.mappings.length === 0 ? current : undefined;
     }, 'an empty index');

@@ -8,7 +8,8 @@ import { exportPkcs12, P12_PASSWORD, P12_PROTECTIONS } from '../fixtures/pkcs12-
 import { adminKubeConfig, readGroundEnv, uniqueName } from './ground';
 import type { RunningOperator } from '../../operator/operator';
 import { StandaloneOpenBao } from './openbao';
-import { applyCrds, eventually, readKv, Resources, runOperator } from './operator-harness';
+import { eventualValue } from './eventually';
+import { applyCrds, readKv, Resources, runOperator } from './operator-harness';
 
 // Operating the operator: restarts, a Vault outage, and two replicas electing a leader.
 
@@ -48,7 +49,7 @@ it('a restarted operator writes nothing that is already in place', async () => {
   await first.stop();
 
   const second = await runOperator();
-  await eventually(async () => {
+  await eventualValue(async () => {
     const lines = await metric(
       second.probePort,
       'mtls_operator_reconcile_total{kind="MtlsMapping"',
@@ -107,7 +108,7 @@ it('of two replicas only the leader writes, and a killed leader is replaced', as
   const holder = () => leaseHolder(lease.leaseName);
   let follower: RunningOperator | undefined;
   try {
-    await eventually(
+    await eventualValue(
       async () => ((await holder()) === 'process-leader' ? true : undefined),
       'a leader',
     );
@@ -119,7 +120,10 @@ it('of two replicas only the leader writes, and a killed leader is replaced', as
     expect(await metric(follower.probePort, 'mtls_operator_reconcile_total{')).toEqual([]);
 
     leader.kill('SIGKILL');
-    await eventually(async () => (follower!.isLeader() ? true : undefined), 'the follower to lead');
+    await eventualValue(
+      async () => (follower!.isLeader() ? true : undefined),
+      'the follower to lead',
+    );
     await certificateIn(resources, 'two');
     await resources.waitForReason('certificate', 'two', 'Synced');
     expect(await leaseHolder(lease.leaseName)).toBe('follower');
