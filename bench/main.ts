@@ -3,7 +3,7 @@ import { compareProxies, type ProxyComparison } from './proxy-compare';
 
 // `make bench`: every figure, then one JSON object of them all as the last line.
 //
-// BENCH_ONLY=operator|proxy runs one part; BENCH_SECONDS sets the measured seconds of each
+// BENCH_ONLY=operator|proxy runs one part (sidecar: only the sidecar under keep-alive load); BENCH_SECONDS sets the measured seconds of each
 // proxy case (default 5, after 1 s of warm-up); BENCH_PROFILE_DIR makes the sidecar write a CPU
 // profile there (summarize it with `node dist/bench/cpu-profile-summary.js <file>`).
 async function main(envFile: string | undefined): Promise<void> {
@@ -20,11 +20,12 @@ async function main(envFile: string | undefined): Promise<void> {
     Object.assign(figures, operator);
   }
 
-  if (only === '' || only === 'proxy') {
+  if (only === '' || only === 'proxy' || only === 'sidecar') {
     const seconds = Number(process.env.BENCH_SECONDS ?? 5);
     const proxies = await compareProxies({
       window: { warmupMs: 1000, durationMs: seconds * 1000 },
       cpuProfileDir: process.env.BENCH_PROFILE_DIR || undefined,
+      sidecarOnly: only === 'sidecar',
     });
     process.stdout.write(proxyTable(proxies));
     Object.assign(figures, proxies.figures);
@@ -48,6 +49,7 @@ function proxyTable({ rows, figures }: ProxyComparison): string {
         `${String(result.failed).padStart(8)}`,
     );
   }
+  if (figures.proxy_p50_added_ms === undefined) return `${lines.join('\n')}\n\n`;
   lines.push(
     '',
     `added by the sidecar at 500 req/s: p50 ${figures.proxy_p50_added_ms} ms ` +

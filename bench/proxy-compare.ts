@@ -33,7 +33,12 @@ type Pattern = (typeof PATTERNS)[number];
 /** Options of one comparison run. */
 export type ProxyCompareOptions = {
   window: LoadWindow;
-  /** Start the sidecar with `--cpu-prof` into this folder; the profile is written at its exit. */
+  /** Measure only the sidecar under keep-alive load (to compare two builds quickly). */
+  sidecarOnly?: boolean;
+  /**
+   * Profile instead of compare: start the sidecar with `--cpu-prof` into this folder (written at
+   * its exit) and load only it, keep-alive.
+   */
   cpuProfileDir?: string;
 };
 
@@ -95,6 +100,15 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
 
     const figures: Record<string, number> = {};
     const rows: ProxyComparison['rows'] = [];
+
+    // A profile (or a quick check) is of the sidecar under keep-alive load and nothing else.
+    if (options.cpuProfileDir || options.sidecarOnly) {
+      const result = await loadKeepAlive(targets.sidecar, CONNECTIONS, options.window);
+      rows.push({ path: 'sidecar', pattern: 'keepalive', result });
+      record(figures, 'proxy_sidecar_keepalive', result);
+      return { figures, rows };
+    }
+
     let loadRssMb = 0;
     for (const pattern of PATTERNS) {
       for (const name of PATHS) {
