@@ -20,8 +20,17 @@ export type LoadTarget = {
 /** How long to load: warm-up first (not counted), then the measured window. */
 export type LoadWindow = { warmupMs: number; durationMs: number };
 
-/** What a run measured: completed requests per second, latency percentiles, failures. */
-export type LoadResult = { rps: number; p50Ms: number; p99Ms: number; failed: number };
+/**
+ * What a run measured: completed requests per second, latency percentiles, failures, and every
+ * request completed including the warm-up (to divide a peer's CPU time by).
+ */
+export type LoadResult = {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  failed: number;
+  completedWithWarmup: number;
+};
 
 /** One request's fate: its latency in milliseconds, or a failure. */
 type Send = () => Promise<void>;
@@ -70,6 +79,7 @@ export async function loadPaced(
   const latencies: number[] = [];
   let failed = 0;
   let completed = 0;
+  let completedWithWarmup = 0;
   const inFlight = new Set<Promise<void>>();
 
   const started = performance.now();
@@ -93,6 +103,7 @@ export async function loadPaced(
         .then(async (res) => {
           await res.body.dump();
           if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+          completedWithWarmup++;
           if (counted) {
             latencies.push(performance.now() - sentAt);
             completed++;
@@ -109,13 +120,14 @@ export async function loadPaced(
     await pool.close();
   }
 
-  return summarize(latencies, completed, failed, window.durationMs);
+  return summarize(latencies, completed, failed, window.durationMs, completedWithWarmup);
 }
 
 async function closedLoop(send: Send, loops: number, window: LoadWindow): Promise<LoadResult> {
   const latencies: number[] = [];
   let failed = 0;
   let completed = 0;
+  let completedWithWarmup = 0;
   const started = performance.now();
   const measuredFrom = started + window.warmupMs;
   const end = measuredFrom + window.durationMs;
@@ -124,6 +136,7 @@ async function closedLoop(send: Send, loops: number, window: LoadWindow): Promis
     for (let now = performance.now(); now < end; now = performance.now()) {
       try {
         await send();
+        completedWithWarmup++;
         if (now >= measuredFrom) {
           latencies.push(performance.now() - now);
           completed++;
@@ -135,7 +148,7 @@ async function closedLoop(send: Send, loops: number, window: LoadWindow): Promis
   };
   await Promise.all(Array.from({ length: loops }, loop));
 
-  return summarize(latencies, completed, failed, window.durationMs);
+  return summarize(latencies, completed, failed, window.durationMs, completedWithWarmup);
 }
 
 function summarize(
@@ -143,6 +156,7 @@ function summarize(
   completed: number,
   failed: number,
   durationMs: number,
+  completedWithWarmup: number,
 ): LoadResult {
   const sorted = Float64Array.from(latencies).sort();
   const at = (q: number): number =>
@@ -152,6 +166,7 @@ function summarize(
     p50Ms: round(at(0.5)),
     p99Ms: round(at(0.99)),
     failed,
+    completedWithWarmup,
   };
 }
 
