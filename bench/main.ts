@@ -57,6 +57,10 @@ function proxyTable({ rows, figures }: ProxyComparison): string {
     `keep-alive req/s, sidecar / nginx: ${figures.rps_vs_nginx_keepalive} (target >= 0.5)`,
     `new connection per request req/s, sidecar / stunnel: ` +
       `${figures.rps_vs_ghostunnel_newconn} (target >= 3)`,
+    `proxy CPU per request, keep-alive / new connection (us): sidecar ` +
+      `${figures.sidecar_keepalive_cpu_us_per_request} / ${figures.sidecar_newconn_cpu_us_per_request}, ` +
+      `nginx ${figures.nginx_keepalive_cpu_us_per_request} / ${figures.nginx_newconn_cpu_us_per_request}, ` +
+      `stunnel ${figures.stunnel_keepalive_cpu_us_per_request} / ${figures.stunnel_newconn_cpu_us_per_request}`,
     `sidecar RSS: idle ${figures.sidecar_idle_rss_mb} MB (target <= 60), under load ` +
       `${figures.sidecar_load_rss_mb} MB (target <= 90), peak ${figures.sidecar_peak_rss_mb} MB`,
     '',

@@ -75,15 +75,17 @@ export async function startSidecar(launch: SidecarLaunch): Promise<Peer & { admi
     { stdio: ['ignore', 'ignore', openSync(launch.logFile, 'w')] },
   );
 
-  for (;;) {
+  const peer = peerOf('sidecar', child, 0);
+  for (let tries = 0; ; tries++) {
     if (child.exitCode !== null) {
       throw new Error(`sidecar exited: ${readFileSync(launch.logFile, 'utf8')}`);
     }
-    const ports = /"adminPort":(\d+).*"proxyPort":(\d+)/.exec(readFileSync(launch.logFile, 'utf8'));
-    if (ports) {
-      const peer = peerOf('sidecar', child, Number(ports[2]));
-      return { ...peer, adminPort: Number(ports[1]) };
+    if (tries > 600) {
+      await peer.stop();
+      throw new Error(`sidecar did not log its ports: ${readFileSync(launch.logFile, 'utf8')}`);
     }
+    const ports = /"adminPort":(\d+).*"proxyPort":(\d+)/.exec(readFileSync(launch.logFile, 'utf8'));
+    if (ports) return { ...peer, port: Number(ports[2]), adminPort: Number(ports[1]) };
     await delay(50);
   }
 }
@@ -120,14 +122,21 @@ export function residentMemory(pid: number): { rssMb: number; peakMb: number } {
   return { rssMb: round1(kb('VmRSS') / 1024), peakMb: round1(kb('VmHWM') / 1024) };
 }
 
-/** CPU time (user and system) a process has used so far, in seconds. */
+/**
+ * CPU time (user and system) a process and its live children (nginx's worker) have used so
+ * far, in seconds.
+ */
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
 
   // Fields after the command name (which may hold spaces); utime and stime are 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticksPerSecond = 100;
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  const own = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  if (children === '') return own;
+  return children.split(' ').reduce((sum, child) => sum + cpuSeconds(Number(child)), own);
 }
 
 function peerOf(name: string, child: ChildProcess, port: number): Peer {

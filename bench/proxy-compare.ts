@@ -123,14 +123,15 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
                 loadRssMb = Math.max(loadRssMb, residentMemory(sidecar.pid).rssMb);
               }, 200)
             : undefined;
-        const cpuBefore = cpuSeconds(sidecar.pid);
+        const proxy = { direct: undefined, sidecar, nginx, stunnel }[name];
+        const cpuBefore = proxy ? cpuSeconds(proxy.pid) : 0;
         const result = await load(pattern, targets[name], options.window);
         clearInterval(sampler);
         rows.push({ path: name, pattern, result });
         record(figures, `proxy_${name}_${pattern}`, result);
-        if (name === 'sidecar') {
-          figures[`sidecar_${pattern}_cpu_us_per_request`] = cpuPerRequest(
-            cpuSeconds(sidecar.pid) - cpuBefore,
+        if (proxy) {
+          figures[`${name}_${pattern}_cpu_us_per_request`] = cpuPerRequest(
+            cpuSeconds(proxy.pid) - cpuBefore,
             result,
           );
         }
@@ -175,7 +176,7 @@ function load(pattern: Pattern, target: LoadTarget, window: LoadWindow): Promise
     : loadNewConnection(target, CONNECTIONS, window);
 }
 
-/** The sidecar's CPU time per request served, in microseconds: steadier than req/s when shared. */
+/** A proxy's CPU time per request served, in microseconds: steadier than req/s when shared. */
 function cpuPerRequest(seconds: number, result: LoadResult): number {
   return Math.round((seconds * 1e6) / Math.max(1, result.completedWithWarmup));
 }
