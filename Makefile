@@ -66,8 +66,14 @@ test: lint typecheck test-unit test-integration ## everything CI runs
 demo: deps tools build ## the whole flow on a local control plane
 	test/demo/run.sh
 
+.PHONY: bench-tools
+bench-tools: ## the proxies the sidecar is compared with: nginx and stunnel4 from Debian
+	@if ! command -v nginx >/dev/null || ! command -v stunnel4 >/dev/null; then \
+	  apt-get update && apt-get install -y nginx-light stunnel4; \
+	fi
+
 .PHONY: bench
-bench: deps tools build ## speed and memory figures; the last line is one JSON object
+bench: deps tools bench-tools build ## speed and memory figures; the last line is one JSON object
 	bench/run.sh
 
 .PHONY: clean

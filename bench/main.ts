@@ -1,17 +1,72 @@
 import { measureOperatorColdStart } from './operator-cold-start';
+import { compareProxies, type ProxyComparison } from './proxy-compare';
 
 // `make bench`: every figure, then one JSON object of them all as the last line.
-async function main(envFile: string): Promise<void> {
+//
+// BENCH_ONLY=operator|proxy runs one part (sidecar: only the sidecar under keep-alive load); BENCH_SECONDS sets the measured seconds of each
+// proxy case (default 5, after 1 s of warm-up); BENCH_PROFILE_DIR makes the sidecar write a CPU
+// profile there (summarize it with `node dist/bench/cpu-profile-summary.js <file>`).
+async function main(envFile: string | undefined): Promise<void> {
+  const only = process.env.BENCH_ONLY ?? '';
   const figures: Record<string, number> = {};
 
-  const operator = await measureOperatorColdStart(envFile);
-  process.stdout.write(
-    `operator cold start: 1,000 certificates Ready in ${operator.operator_1000_ready_s} s, ` +
-      `peak RSS ${operator.operator_peak_rss_mb} MB (targets: under 60 s, under 200 MB)\n`,
-  );
-  Object.assign(figures, operator);
+  // The proxies first, while the control plane is still idle.
+  if (only === '' || only === 'proxy' || only === 'sidecar') {
+    const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+    const proxies = await compareProxies({
+      window: { warmupMs: 1000, durationMs: seconds * 1000 },
+      cpuProfileDir: process.env.BENCH_PROFILE_DIR || undefined,
+      sidecarOnly: only === 'sidecar',
+    });
+    process.stdout.write(proxyTable(proxies));
+    Object.assign(figures, proxies.figures);
+  }
+
+  if (only === '' || only === 'operator') {
+    if (!envFile) throw new Error('the operator part needs the env file of a control plane');
+    const operator = await measureOperatorColdStart(envFile);
+    process.stdout.write(
+      `operator cold start: 1,000 certificates Ready in ${operator.operator_1000_ready_s} s, ` +
+        `peak RSS ${operator.operator_peak_rss_mb} MB (targets: under 60 s, under 200 MB)\n`,
+    );
+    Object.assign(figures, operator);
+  }
 
   process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+function proxyTable({ rows, figures }: ProxyComparison): string {
+  const lines = [
+    'proxy comparison on loopback (upstream demands a client certificate; 16 connections;',
+    'stunnel4 stands in for ghostunnel; nginx runs 1 worker, like the sidecar 1 event loop)',
+    '',
+    `${'path'.padEnd(10)}${'client pattern'.padEnd(16)}${'req/s'.padStart(8)}` +
+      `${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'failed'.padStart(8)}`,
+  ];
+  for (const { path, pattern, result } of rows) {
+    lines.push(
+      `${path.padEnd(10)}${pattern.padEnd(16)}${String(result.rps).padStart(8)}` +
+        `${result.p50Ms.toFixed(3).padStart(10)}${result.p99Ms.toFixed(3).padStart(10)}` +
+        `${String(result.failed).padStart(8)}`,
+    );
+  }
+  if (figures.proxy_p50_added_ms === undefined) return `${lines.join('\n')}\n\n`;
+  lines.push(
+    '',
+    `added by the sidecar at 500 req/s: p50 ${figures.proxy_p50_added_ms} ms ` +
+      `(target <= 0.25), p99 ${figures.proxy_p99_added_ms} ms (target <= 1.5)`,
+    `keep-alive req/s, sidecar / nginx: ${figures.rps_vs_nginx_keepalive} (target >= 0.5)`,
+    `new connection per request req/s, sidecar / stunnel: ` +
+      `${figures.rps_vs_ghostunnel_newconn} (target >= 3)`,
+    `proxy CPU per request, keep-alive / new connection (us): sidecar ` +
+      `${figures.sidecar_keepalive_cpu_us_per_request} / ${figures.sidecar_newconn_cpu_us_per_request}, ` +
+      `nginx ${figures.nginx_keepalive_cpu_us_per_request} / ${figures.nginx_newconn_cpu_us_per_request}, ` +
+      `stunnel ${figures.stunnel_keepalive_cpu_us_per_request} / ${figures.stunnel_newconn_cpu_us_per_request}`,
+    `sidecar RSS: idle ${figures.sidecar_idle_rss_mb} MB (target <= 60), under load ` +
+      `${figures.sidecar_load_rss_mb} MB (target <= 90), peak ${figures.sidecar_peak_rss_mb} MB`,
+    '',
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 main(process.argv[2]).catch((err) => {

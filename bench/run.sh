@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# `make bench`: brings up a control plane of its own, measures, takes it down. The last line
-# printed is one JSON object of all the figures.
+# `make bench`: brings up a control plane of its own for the operator part, measures, takes it
+# down. The last line printed is one JSON object of all the figures. BENCH_ONLY=proxy skips the
+# operator part and the control plane.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${BENCH_ONLY:-}" = proxy ]; then
+  exec node dist/bench/main.js
+fi
 
 state="$PWD/.bench"
 test/ground/cluster-up.sh "$state" >&2

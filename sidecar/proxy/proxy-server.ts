@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { pipeline } from 'node:stream/promises';
 
 import { ErrorCode } from '../../core/errors/codes';
 import type { Logger } from '../../core/log/logger';
@@ -10,6 +9,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './header-poli
 import { sendProblem, statusClass, transportErrorCode, transportProblem } from './proxy-replies';
 import { ProxyRequestError } from './proxy-request-errors';
 import { RateLimiter } from './rate-limiter';
+import { relayBody } from './response-relay';
 import { resolveRequestTarget, type RequestTarget } from './request-target';
 import { RoutePlanner, type RoutePlan, type UnmappedPolicy } from './route-planner';
 import { UpstreamPools } from './upstream-pools';
@@ -203,7 +203,7 @@ export class ProxyServer {
 
     res.writeHead(upstream.statusCode, downstreamResponseHeaders(upstream.headers));
     try {
-      await pipeline(upstream.body, res);
+      await relayBody(upstream.body, res);
     } catch (err) {
       // Headers are gone already: the only honest signal left is to cut the response short.
       this.options.log.warn('upstream response cut short', { host, err });

@@ -48,6 +48,9 @@ type Entry = { pool: Pool; identityKey: string };
 export class UpstreamPools {
   private readonly pools = new Map<string, Entry>();
 
+  // Digests of trusted-CA PEMs: hashing one on every request was a visible share of the CPU.
+  private readonly caKeys = new Map<string, string>();
+
   constructor(private readonly options: UpstreamPoolsOptions) {}
 
   /** The pool for a route, created on first use. */
@@ -55,7 +58,7 @@ export class UpstreamPools {
     const identityKey = route.identity
       ? `${route.identity.certificateName}@${route.identity.version}`
       : 'passthrough';
-    const caKey = route.trustedCaPem ? digest(route.trustedCaPem) : '';
+    const caKey = route.trustedCaPem ? this.caKeyOf(route.trustedCaPem) : '';
     const key = `${route.host}:${route.port}|${identityKey}|${caKey}|${route.guardResolution}`;
 
     const found = this.pools.get(key);
@@ -76,6 +79,7 @@ export class UpstreamPools {
    * already queued on them finish first: Pool.close waits for them.
    */
   retire(current: ReadonlySet<string>): void {
+    this.caKeys.clear();
     for (const [key, entry] of this.pools) {
       if (entry.identityKey === 'passthrough' || current.has(entry.identityKey)) continue;
       this.pools.delete(key);
@@ -93,6 +97,15 @@ export class UpstreamPools {
     const closing = [...this.pools.values()].map((entry) => entry.pool.close().catch(() => {}));
     this.pools.clear();
     await Promise.all(closing);
+  }
+
+  private caKeyOf(trustedCaPem: string): string {
+    let key = this.caKeys.get(trustedCaPem);
+    if (key === undefined) {
+      key = digest(trustedCaPem);
+      this.caKeys.set(trustedCaPem, key);
+    }
+    return key;
   }
 
   private createPool(route: UpstreamRoute): Pool {
