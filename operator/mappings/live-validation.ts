@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 
 import type { UrlMatch } from '../../core/mapping/index-document';
@@ -29,7 +30,8 @@ export async function validateLive(
     const socket = tls.connect({
       host: match.host,
       port: match.port,
-      servername: match.host,
+      // SNI carries host names only (RFC 6066).
+      servername: isIP(match.host) ? undefined : match.host,
       cert: credentials.chainPem,
       key: credentials.privateKeyPem,
       ca,
