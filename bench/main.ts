@@ -3,7 +3,8 @@ import { compareProxies, type ProxyComparison } from './proxy-compare';
 
 // `make bench`: every figure, then one JSON object of them all as the last line.
 //
-// BENCH_ONLY=operator|proxy runs one part (sidecar: only the sidecar under keep-alive load); BENCH_SECONDS sets the measured seconds of each
+// BENCH_ONLY=operator|proxy runs one part (sidecar: only the sidecar under keep-alive load);
+// BENCH_SECONDS sets the measured seconds of each
 // proxy case (default 5, after 1 s of warm-up); BENCH_PROFILE_DIR makes the sidecar write a CPU
 // profile there (summarize it with `node dist/bench/cpu-profile-summary.js <file>`).
 async function main(envFile: string | undefined): Promise<void> {
@@ -51,6 +52,9 @@ function proxyTable({ rows, figures }: ProxyComparison): string {
     );
   }
   if (figures.proxy_p50_added_ms === undefined) return `${lines.join('\n')}\n\n`;
+  const cpu = (peer: string) =>
+    `${figures[`${peer}_keepalive_cpu_us_per_request`]} / ` +
+    `${figures[`${peer}_newconn_cpu_us_per_request`]}`;
   lines.push(
     '',
     `added by the sidecar at 500 req/s: p50 ${figures.proxy_p50_added_ms} ms ` +
@@ -59,9 +63,7 @@ function proxyTable({ rows, figures }: ProxyComparison): string {
     `new connection per request req/s, sidecar / stunnel: ` +
       `${figures.rps_vs_ghostunnel_newconn} (target >= 3)`,
     `proxy CPU per request, keep-alive / new connection (us): sidecar ` +
-      `${figures.sidecar_keepalive_cpu_us_per_request} / ${figures.sidecar_newconn_cpu_us_per_request}, ` +
-      `nginx ${figures.nginx_keepalive_cpu_us_per_request} / ${figures.nginx_newconn_cpu_us_per_request}, ` +
-      `stunnel ${figures.stunnel_keepalive_cpu_us_per_request} / ${figures.stunnel_newconn_cpu_us_per_request}`,
+      [`${cpu('sidecar')}, `, `nginx ${cpu('nginx')}, `, `stunnel ${cpu('stunnel')}`].join(''),
     `sidecar RSS: idle ${figures.sidecar_idle_rss_mb} MB (target <= 60), under load ` +
       `${figures.sidecar_load_rss_mb} MB (target <= 90), peak ${figures.sidecar_peak_rss_mb} MB`,
     '',

@@ -139,5 +139,6 @@ export function loadOperatorConfig(argv: readonly string[]): OperatorConfig {
 
 /** The `--help` text of the operator. */
 export function operatorHelp(): string {
-  return `Usage: mtls-operator [options]\n\nReconciles MtlsCertificate and MtlsMapping resources into Vault.\n\n${describeOptions(OPERATOR_OPTIONS)}\n`;
+  const purpose = 'Reconciles MtlsCertificate and MtlsMapping resources into Vault.';
+  return `Usage: mtls-operator [options]\n\n${purpose}\n\n${describeOptions(OPERATOR_OPTIONS)}\n`;
 }

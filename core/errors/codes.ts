@@ -48,7 +48,7 @@ export const ErrorCode = {
 /** A stable error code. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** The base of every error the project raises on purpose: a stable code and an actionable message. */
+/** The base of every error the project raises on purpose: a stable code, an actionable message. */
 export class MtlsError extends Error {
   constructor(
     readonly code: ErrorCode,

@@ -3,7 +3,7 @@ import vault from 'node-vault';
 import { ErrorCode, MtlsError } from '../errors/codes';
 import { kvDataPath, kvMetadataPath } from './paths';
 
-/** How the client proves who it is: a token, or a Kubernetes ServiceAccount token exchanged at login. */
+/** How the client proves who it is: a token, or a ServiceAccount token exchanged at login. */
 export type VaultAuth =
   | { kind: 'token'; token: string }
   | { kind: 'kubernetes'; role: string; authMount: string; readJwt: () => Promise<string> };

@@ -70,7 +70,9 @@ export async function readSourceMaterial(
   if (!stored) {
     return {
       reason: 'VaultPathNotFound',
-      message: `no secret at Vault path '${path}' in the KV mount: write it first, or fix spec.source.vault.path`,
+      message:
+        `no secret at Vault path '${path}' in the KV mount: ` +
+        'write it first, or fix spec.source.vault.path',
     };
   }
   for (const [certField, keyField] of ADOPTED_FIELDS) {

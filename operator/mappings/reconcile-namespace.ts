@@ -59,7 +59,8 @@ export async function reconcileNamespace(
   for (const mapping of [...mappings].sort(byAgeThenName)) {
     const verdict = await judgeMapping(deps, mapping, certificateByName);
     if (verdict.indexed) {
-      const claim = `${canonicalJson(verdict.indexed.selector)} ${urlMatchKey(verdict.indexed.match)}`;
+      const { selector, match: url } = verdict.indexed;
+      const claim = `${canonicalJson(selector)} ${urlMatchKey(url)}`;
       const winner = winners.get(claim);
       if (winner) {
         Object.assign(verdict, conflictWith(winner, mapping.spec.url));
@@ -113,7 +114,8 @@ async function judgeMapping(
   }
   if (!isReady(certificate) || !certificate.status?.vaultPath) {
     const why = certificate.status?.conditions?.find((c) => c.type === READY)?.message;
-    const message = `MtlsCertificate '${spec.certificateName}' is not Ready${why ? `: ${why}` : ''}`;
+    const detail = why ? `: ${why}` : '';
+    const message = `MtlsCertificate '${spec.certificateName}' is not Ready${detail}`;
     return { mapping, match, ready: false, reason: 'CertificateNotReady', message };
   }
 
@@ -143,7 +145,9 @@ async function judgeMapping(
     },
     ...(trustedCaPem ? { trustedCaPem } : {}),
   };
-  const message = `calls to ${spec.url} use certificate '${spec.certificateName}' (Vault version ${vaultVersion})`;
+  const message =
+    `calls to ${spec.url} use certificate '${spec.certificateName}' ` +
+    `(Vault version ${vaultVersion})`;
   return { mapping, match, ready: true, reason: 'Active', message, indexed };
 }
 

@@ -15,7 +15,7 @@ export class ControllerMetrics {
   constructor(registry: Registry) {
     this.reconciles = new Counter({
       name: 'mtls_operator_reconcile_total',
-      help: 'Reconciles run, by kind of object and result (success, requeue, conflict, error, terminal).',
+      help: 'Reconciles run, by kind and result (success, requeue, conflict, error, terminal).',
       labelNames: ['kind', 'result'],
       registers: [registry],
     });

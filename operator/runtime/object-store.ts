@@ -64,7 +64,7 @@ export class ObjectStore<T extends InformedObject> {
     this.emit('delete', object);
   }
 
-  /** Makes the store hold exactly a fresh list: new objects added, changed updated, gone deleted. */
+  /** Makes the store hold a fresh list: new objects added, changed updated, gone deleted. */
   replace(objects: T[]): void {
     const listed = new Set<string>();
     for (const object of objects) {

@@ -9,7 +9,7 @@ export class SidecarMetrics {
 
   readonly requests = new Counter({
     name: 'mtls_proxy_requests_total',
-    help: 'Requests handled by the proxy, by whether a mapping applied, upstream host and status class',
+    help: 'Requests the proxy handled, by whether a mapping applied, upstream host, status class',
     labelNames: ['mapped', 'upstream_host', 'status_class'] as const,
     registers: [this.registry],
   });

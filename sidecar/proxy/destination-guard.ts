@@ -18,7 +18,7 @@ blocked.addSubnet('::ffff:169.254.0.0', 112, 'ipv6');
 
 const BLOCKED_NAMES = new Set(['localhost', 'metadata.google.internal', 'metadata']);
 
-/** Thrown when a destination is loopback, link-local or a metadata service and no mapping names it. */
+/** Thrown for a loopback, link-local or metadata destination that no mapping names. */
 export class BlockedDestinationError extends MtlsError {
   constructor(readonly host: string) {
     super(

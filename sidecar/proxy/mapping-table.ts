@@ -17,7 +17,7 @@ export function hostMatches(pattern: string, host: string): boolean {
   return host.endsWith(suffix) && label.length > 0 && !label.includes('.');
 }
 
-/** True when a path prefix covers a path at a segment boundary (`/api` covers `/api/x`, not `/apis`). */
+/** True when a prefix covers a path at a segment boundary (`/api` covers `/api/x`, not `/apis`). */
 export function pathMatches(prefix: string, path: string): boolean {
   const pathname = path.split('?', 1)[0];
   if (prefix === '/' || pathname === prefix) return true;
@@ -25,7 +25,7 @@ export function pathMatches(prefix: string, path: string): boolean {
   return prefix.endsWith('/') || pathname[prefix.length] === '/';
 }
 
-/** True when every label of a selector is on the calling workload; an empty selector selects all. */
+/** True when every label of a selector is on the calling workload; an empty one selects all. */
 export function selectorMatches(
   matchLabels: Record<string, string>,
   workload: Record<string, string>,

@@ -68,7 +68,8 @@ export class RoutePlanner {
 
     if (target.stopIfUnmapped || this.unmapped === 'deny') {
       const why = mapping
-        ? `mapping ${mapping.name} names certificate ${mapping.certificate.name}, which is not loaded`
+        ? `mapping ${mapping.name} names certificate ${mapping.certificate.name}, ` +
+          'which is not loaded'
         : `no mapping of namespace ${namespace} covers https://${host}:${port}`;
       return refuse(
         403,
