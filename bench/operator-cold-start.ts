@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,7 +88,9 @@ export async function measureOperatorColdStart(envFile: string): Promise<Figures
       operator_peak_rss_mb: Math.round(peakKb / 1024),
     };
   } finally {
+    const exited = once(operator, 'exit');
     operator.kill('SIGTERM');
+    await exited;
   }
 }
 

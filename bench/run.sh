@@ -10,10 +10,14 @@ if [ "${BENCH_ONLY:-}" = proxy ]; then
 fi
 
 state="$PWD/.bench"
+figures=$(mktemp)
+trap 'test/ground/cluster-down.sh "$state" >&2; rm -f "$figures"' EXIT
 test/ground/cluster-up.sh "$state" >&2
-trap 'test/ground/cluster-down.sh "$state" >&2' EXIT
 "$state/bin/kubectl" --kubeconfig "$state/kubeconfig" apply -f crds/ >&2
 "$state/bin/kubectl" --kubeconfig "$state/kubeconfig" wait --for=condition=Established \
   crd --all --timeout=60s >&2
 
-node dist/bench/main.js "$state/env"
+# The figures are printed once everything else has had its say, so the JSON line comes last.
+node dist/bench/main.js "$state/env" >"$figures"
+test/ground/cluster-down.sh "$state" >&2
+cat "$figures"
