@@ -88,9 +88,11 @@ export async function measureOperatorColdStart(envFile: string): Promise<Figures
       operator_peak_rss_mb: Math.round(peakKb / 1024),
     };
   } finally {
-    const exited = once(operator, 'exit');
-    operator.kill('SIGTERM');
-    await exited;
+    if (operator.exitCode === null && operator.signalCode === null) {
+      const exited = once(operator, 'exit');
+      operator.kill('SIGTERM');
+      await exited;
+    }
   }
 }
 
