@@ -99,7 +99,6 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
           vaultMount: config.vaultMount,
           log: context.log,
           now,
-          onCertificatesChanged: () => undefined,
           onExpiry: (namespace, name, notAfter) => metrics.setExpiry(namespace, name, notAfter),
         },
         context.namespace,

@@ -3,10 +3,10 @@ import { certificateVaultPath } from '../../core/vault/paths';
 import type { VaultKv } from '../../core/vault/kv-client';
 import type { Logger } from '../../core/log/logger';
 import { MtlsError } from '../../core/errors/codes';
-import { canonicalJson } from '../../core/json/canonical';
 import { setCondition, READY } from '../resources/conditions';
 import type { ReconcileResult } from '../runtime/controller';
 import type { Cluster } from '../resources/cluster';
+import { asMergePatch, sameStatus } from '../resources/status-patch';
 import {
   CERTIFICATE_FINALIZER,
   type MtlsCertificate,
@@ -23,8 +23,6 @@ export type CertificateReconcilerDeps = {
   vaultMount: string;
   log: Logger;
   now: () => Date;
-  /** Called when a namespace's certificates changed, so its mapping index is rebuilt. */
-  onCertificatesChanged: (namespace: string) => void;
   /** Called with a certificate's expiry, or undefined when it has none any more. */
   onExpiry?: (namespace: string, name: string, notAfter: Date | undefined) => void;
 };
@@ -46,7 +44,6 @@ export async function reconcileCertificate(
   const certificate = await deps.cluster.getCertificate(namespace, name);
   if (!certificate) {
     deps.onExpiry?.(namespace, name, undefined);
-    deps.onCertificatesChanged(namespace);
     return {};
   }
   if (certificate.metadata.deletionTimestamp) return finalizeCertificate(deps, certificate);
@@ -181,12 +178,7 @@ async function writeStatus(
   if (sameStatus(previous, status)) return;
 
   const { namespace, name } = certificate.metadata;
-  await deps.cluster.patchCertificateStatus(namespace, name, withNulls(status));
-  const changedVersion = previous.vaultVersion !== status.vaultVersion;
-  const readinessChanged = previous.conditions?.find((c) => c.type === READY)?.status;
-  if (changedVersion || readinessChanged !== (outcome.ready ? 'True' : 'False')) {
-    deps.onCertificatesChanged(namespace);
-  }
+  await deps.cluster.patchCertificateStatus(namespace, name, asMergePatch(status));
   await deps.cluster.recordEvent(
     certificate,
     outcome.ready ? 'Normal' : 'Warning',
@@ -220,7 +212,6 @@ async function finalizeCertificate(
     finalizers.filter((finalizer) => finalizer !== CERTIFICATE_FINALIZER),
   );
   deps.onExpiry?.(namespace, name, undefined);
-  deps.onCertificatesChanged(namespace);
   return {};
 }
 
@@ -228,19 +219,4 @@ function requeueAt(when: Date | undefined, now: Date): ReconcileResult {
   if (!when) return {};
   const delay = when.getTime() - now.getTime() + 1000;
   return { requeueAfterMs: Math.max(1000, Math.min(delay, MAX_REQUEUE_MS)) };
-}
-
-function sameStatus(previous: MtlsCertificateStatus, next: MtlsCertificateStatus): boolean {
-  const comparable = (status: MtlsCertificateStatus) =>
-    canonicalJson({ ...status, conditions: status.conditions?.map(withoutTime) });
-  return comparable(previous) === comparable(next);
-}
-
-function withoutTime<T extends { lastTransitionTime?: string }>(condition: T) {
-  return { ...condition, lastTransitionTime: undefined };
-}
-
-// A merge patch removes a field only when it is null: absent fields become null explicitly.
-function withNulls(status: MtlsCertificateStatus): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(status).map(([key, value]) => [key, value ?? null]));
 }

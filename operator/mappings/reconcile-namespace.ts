@@ -11,6 +11,7 @@ import type { VaultKv } from '../../core/vault/kv-client';
 import { indexVaultPath } from '../../core/vault/paths';
 import { isReady, READY, setCondition } from '../resources/conditions';
 import type { Cluster } from '../resources/cluster';
+import { asMergePatch, sameStatus } from '../resources/status-patch';
 import type { MtlsCertificate, MtlsMapping, MtlsMappingStatus } from '../resources/types';
 import type { ReconcileResult } from '../runtime/controller';
 import { validateLive } from './live-validation';
@@ -225,19 +226,10 @@ async function writeMappingStatus(deps: NamespaceReconcilerDeps, verdict: Verdic
     match: verdict.match,
     certificateVersion: verdict.indexed?.certificate.vaultVersion,
   };
-  const comparable = (s: MtlsMappingStatus) =>
-    canonicalJson({
-      ...s,
-      conditions: s.conditions?.map((c) => ({ ...c, lastTransitionTime: 0 })),
-    });
-  if (comparable(mapping.status ?? {}) === comparable(status)) return;
+  if (sameStatus(mapping.status ?? {}, status)) return;
 
   const { namespace, name } = mapping.metadata;
-  await deps.cluster.patchMappingStatus(namespace, name, {
-    ...status,
-    match: status.match ?? null,
-    certificateVersion: status.certificateVersion ?? null,
-  } as MtlsMappingStatus);
+  await deps.cluster.patchMappingStatus(namespace, name, asMergePatch(status));
   if (mapping.status?.conditions?.find((c) => c.type === READY)?.reason !== verdict.reason) {
     await deps.cluster.recordEvent(
       mapping,
