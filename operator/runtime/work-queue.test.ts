@@ -129,7 +129,7 @@ describe('WorkQueue', () => {
     expect(attempts).toEqual(['a', 'a']);
   });
 
-  it('on shutDown drops waiting keys, ignores new ones and resolves when workers finish', async () => {
+  it('on shutDown drops waiting keys, ignores new ones, resolves when workers finish', async () => {
     const queue = new WorkQueue();
     const hold = gate();
     const processed: string[] = [];

@@ -171,7 +171,7 @@ describe('the sidecar proxy', () => {
     }
   });
 
-  it('answers 424 with LP transport headers when the forwarding method cannot connect', async () => {
+  it('answers 424 with LP transport headers when forwarding cannot connect', async () => {
     const result = await callProxy(port, {
       path: '/mtls/account/shop',
       headers: { 'lp-forward-url': `https://localhost:${closedPort}/api/x` },
@@ -203,7 +203,7 @@ describe('the sidecar proxy', () => {
     expect(JSON.parse(result.body).code).toBe('PROXY_UPSTREAM_TIMEOUT');
   });
 
-  it('cuts the response short when the upstream closes mid-response, and keeps serving', async () => {
+  it('cuts the response short when the upstream closes mid-response, serves on', async () => {
     upstream.behaviour = 'cut';
     await expect(
       callProxy(port, { path: `http://localhost:${upstream.port}/api/cut` }),

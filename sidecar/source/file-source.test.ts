@@ -15,7 +15,7 @@ describe('FileCertificateSource', () => {
 
   afterAll(() => pki.dispose());
 
-  it('loads certificates and mappings, versions changes, and keeps the last good file', async () => {
+  it('loads certificates and mappings, versions changes, keeps the last good file', async () => {
     const mapping = {
       name: 'partner',
       host: 'API.Partner.Example',

@@ -100,7 +100,7 @@ describe('Controller', () => {
     controller = undefined;
   });
 
-  it('reconciles each object, and the objects that reference a Secret when it changes', async () => {
+  it('reconciles each object, and those that reference a Secret when it changes', async () => {
     const calls: string[] = [];
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: 's1' } } });
     await createConfigMap('uses-s1', 's1');

@@ -45,7 +45,7 @@ describe('the local control plane', () => {
     await core.createNamespace({ body: { metadata: { name: namespace } } });
   });
 
-  it('stores a namespace, a CRD and a Secret in etcd and streams them through a watch', async () => {
+  it('stores a namespace, a CRD and a Secret in etcd, and streams them in a watch', async () => {
     const group = 'ground.mtls.io';
     await extensions.createCustomResourceDefinition({
       body: {

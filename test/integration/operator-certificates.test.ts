@@ -63,7 +63,7 @@ describe('an MtlsCertificate', () => {
     },
   );
 
-  it('from a kubernetes.io/tls Secret is stored, with its ca.crt as the rest of the chain', async () => {
+  it('from a kubernetes.io/tls Secret is stored, its ca.crt completing the chain', async () => {
     await resources.putSecret(
       'pem',
       {
@@ -81,7 +81,7 @@ describe('an MtlsCertificate', () => {
     expect((stored?.data.chainPem as string).match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
   });
 
-  it('gets a new Vault version when its Secret changes, and keeps it when nothing changed', async () => {
+  it('gets a new Vault version when its Secret changes, none when nothing did', async () => {
     await p12Certificate('rotating', p12(pki.leaf));
     await resources.waitForReason('certificate', 'rotating', 'Synced');
     const path = `mtls/${resources.namespace}/certificates/rotating`;

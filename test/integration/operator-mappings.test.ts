@@ -70,7 +70,7 @@ describe('an MtlsMapping', () => {
     });
   });
 
-  it('to a missing certificate waits, and becomes Active when the certificate appears', async () => {
+  it('to a missing certificate waits, and is Active once the certificate appears', async () => {
     const resources = await namespaceWithCertificate();
     await resources.createMapping('early', {
       url: 'https://bank.example/',
@@ -86,7 +86,7 @@ describe('an MtlsMapping', () => {
     expect(index.data.mappings.map((m) => m.name)).toEqual(['early']);
   });
 
-  it('that claims a URL already mapped for the same workloads is a Conflict naming the winner', async () => {
+  it('claiming a URL mapped for the same workloads is a Conflict naming the winner', async () => {
     const resources = await namespaceWithCertificate();
     await resources.createMapping('first', {
       url: 'https://bank.example/',
@@ -139,7 +139,7 @@ describe('an MtlsMapping', () => {
     expect(index.data.mappings).toEqual([]);
   });
 
-  it('with live validation fails with the transport error when the host cannot be reached', async () => {
+  it('with live validation fails with the transport error of an unreachable host', async () => {
     const resources = await namespaceWithCertificate();
     await resources.createMapping('live', {
       url: 'https://127.0.0.1:9/',

@@ -74,7 +74,7 @@ describe('ResilientInformer', () => {
     await core.createNamespace({ body: { metadata: { name: namespace } } });
   });
 
-  it('lists, then reports adds, updates and deletes of the objects its selector matches', async () => {
+  it('lists, then reports adds, updates and deletes of what its selector matches', async () => {
     await create('first', 'red');
     await create('unlabelled', 'grey', false);
     const { informer, events } = recordingInformer(kc, namespace);
@@ -134,7 +134,7 @@ describe('ResilientInformer', () => {
     expect(events).toEqual(['add a', 'add b', 'delete a', 'update b blue->black', 'add c']);
   });
 
-  it('after a relist reports only the differences, including objects deleted meanwhile', async () => {
+  it('after a relist reports only the differences, deletions meanwhile included', async () => {
     await create('a', 'red');
     await create('b', 'blue');
     const { informer, events } = recordingInformer(kc, namespace);

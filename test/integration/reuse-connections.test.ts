@@ -17,7 +17,7 @@ async function connectionsDuring(work: () => Promise<void>): Promise<number> {
 }
 
 describe('reuseConnections', () => {
-  it('lets 40 API calls share a connection where client-node alone opens one per call', async () => {
+  it('lets 40 API calls share a connection where client-node opens one per call', async () => {
     const calls = (kc: k8s.KubeConfig) => async () => {
       const core = kc.makeApiClient(k8s.CoreV1Api);
       for (let i = 0; i < 40; i++) await core.readNamespace({ name: 'default' });

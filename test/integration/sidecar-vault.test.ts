@@ -157,7 +157,7 @@ describe('the sidecar with the Vault source', () => {
     return { namespace, role, tokenFile };
   }
 
-  it('logs in with a ServiceAccount token, serves the index and picks up a new mapping', async () => {
+  it('logs in with a ServiceAccount token, serves the index, picks up a new mapping', async () => {
     const { namespace, role, tokenFile } = await prepareWorkload('10m');
 
     const cert = pki.client('shop-cert', 'shop-from-vault');
