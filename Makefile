@@ -17,9 +17,10 @@ node_modules/.installed: package.json package-lock.json
 deps: node_modules/.installed ## install the Node dependencies from the lockfile
 
 .PHONY: tools
-tools: ## build or find the test ground (kube-apiserver, etcd, kubectl, helm, OpenBao)
+tools: ## build or find the test ground (kube-apiserver, etcd, helm, OpenBao, iptables, Redis)
 	$(GROUND)/build-tools.sh all
 	$(GROUND)/install-openbao.sh
+	$(GROUND)/install-debian.sh
 
 .PHONY: build
 build: deps ## compile TypeScript into dist/
