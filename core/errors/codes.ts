@@ -9,6 +9,8 @@ export const ErrorCode = {
   VaultLoginFailed: 'VAULT_LOGIN_FAILED',
   VaultWriteConflict: 'VAULT_WRITE_CONFLICT',
   VaultDataInvalid: 'VAULT_DATA_INVALID',
+  KubeconfigInvalid: 'KUBECONFIG_INVALID',
+  KubeApiFailed: 'KUBE_API_FAILED',
 
   // Certificate analysis: why a PKCS#12 file or PEM pair cannot be used as a client certificate.
   InputTooLarge: 'INPUT_TOO_LARGE',

@@ -11,7 +11,7 @@ import {
   CERTIFICATE_FINALIZER,
   type MtlsCertificate,
   type MtlsCertificateStatus,
-} from '../resources/types';
+} from '../../core/resources/types';
 import { analyzeMaterial, type MaterialVerdict } from './analyze-material';
 import { isSourceProblem, readSourceMaterial } from './source-material';
 

@@ -1,6 +1,6 @@
 import type { VaultKv } from '../../core/vault/kv-client';
 import type { Cluster } from '../resources/cluster';
-import type { MtlsCertificate } from '../resources/types';
+import type { MtlsCertificate } from '../../core/resources/types';
 
 /** The bytes a certificate's source holds, before analysis. */
 export type SourceMaterial =

@@ -12,7 +12,7 @@ import { indexVaultPath } from '../../core/vault/paths';
 import { isReady, READY, setCondition } from '../resources/conditions';
 import type { Cluster } from '../resources/cluster';
 import { asMergePatch, sameStatus } from '../resources/status-patch';
-import type { MtlsCertificate, MtlsMapping, MtlsMappingStatus } from '../resources/types';
+import type { MtlsCertificate, MtlsMapping, MtlsMappingStatus } from '../../core/resources/types';
 import type { ReconcileResult } from '../runtime/controller';
 import { validateLive } from './live-validation';
 

@@ -8,7 +8,7 @@ import {
   type MtlsCertificateStatus,
   type MtlsMapping,
   type MtlsMappingStatus,
-} from './types';
+} from '../../core/resources/types';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../../core/json/canonical';
-import type { Condition } from './types';
+import type { Condition } from '../../core/resources/types';
 
 type Status = { conditions?: Condition[] };
 

@@ -5,26 +5,13 @@ import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 
 import type { InformedObject } from './object-key';
 
-/** A kind of object the apiserver serves: `group` is empty for the core group (Secrets, ...). */
-export type ApiResource = {
-  group: string;
-  version: string;
-  plural: string;
-  kind: string;
-};
+export { collectionPath, type ApiResource } from '../../core/kube/api-paths';
 
 /** A list response: its items and the resourceVersion a watch continues from. */
 export type ObjectList<T> = {
   metadata?: { resourceVersion?: string; continue?: string };
   items: T[];
 };
-
-/** The URL path of a collection, across the cluster or in one namespace. */
-export function collectionPath(resource: ApiResource, namespace?: string): string {
-  const root = resource.group ? `/apis/${resource.group}/${resource.version}` : '/api/v1';
-  const scope = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `${root}${scope}/${resource.plural}`;
-}
 
 // Pages keep a large list from arriving as one huge response.
 const PAGE_SIZE = 500;

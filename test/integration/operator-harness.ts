@@ -7,7 +7,7 @@ import { OPERATOR_OPTIONS, type OperatorConfig } from '../../core/config/operato
 import { parseOptions } from '../../core/config/options';
 import { createLogger } from '../../core/log/logger';
 import { startOperator, type RunningOperator } from '../../operator/operator';
-import type { MtlsCertificate, MtlsMapping } from '../../operator/resources/types';
+import type { MtlsCertificate, MtlsMapping } from '../../core/resources/types';
 import { eventualValue } from './eventually';
 import { adminKubeConfig, kubectl, readGroundEnv } from './ground';
 

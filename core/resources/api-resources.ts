@@ -1,4 +1,4 @@
-import type { ApiResource } from '../runtime/api-resource';
+import type { ApiResource } from '../kube/api-paths';
 import { GROUP, PLURAL, VERSION } from './types';
 
 /** The kinds the operator watches. */
