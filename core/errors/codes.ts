@@ -45,6 +45,13 @@ export const ErrorCode = {
   ProxyUpstreamTimeout: 'PROXY_UPSTREAM_TIMEOUT',
   ProxyNotReady: 'PROXY_NOT_READY',
   ProxyInternal: 'PROXY_INTERNAL',
+
+  // The injection webhook: its configuration, the pods it refuses, its serving certificate.
+  InjectionConfigInvalid: 'INJECTION_CONFIG_INVALID',
+  InjectionAnnotationInvalid: 'INJECTION_ANNOTATION_INVALID',
+  InjectionPodUnsupported: 'INJECTION_POD_UNSUPPORTED',
+  AdmissionRequestInvalid: 'ADMISSION_REQUEST_INVALID',
+  WebhookCertificateInvalid: 'WEBHOOK_CERTIFICATE_INVALID',
 } as const;
 
 /** A stable error code. */
