@@ -75,19 +75,19 @@ function parse(pem: string): X509Certificate | undefined {
  * The serving certificate itself is renewed at two thirds of its life under the same CA, which
  * leaves the caBundle as it was.
  */
-export function planPki(input: PkiPlanInput): PkiChange | undefined {
+export async function planPki(input: PkiPlanInput): Promise<PkiChange | undefined> {
   const { current, names, now, timing } = input;
   const validity = (ms: number, cap?: Date): Validity => {
     const notAfter = new Date(Math.min(now.getTime() + ms, cap?.getTime() ?? Infinity));
     return { notBefore: new Date(now.getTime() - timing.backdateMs), notAfter };
   };
-  const issue = (ca: KeyAndCertificate): KeyAndCertificate => {
+  const issue = (ca: KeyAndCertificate): Promise<KeyAndCertificate> => {
     const caEnd = validityOf(new X509Certificate(ca.certPem)).notAfter;
     return issueServingCertificate(ca, names, validity(timing.servingValidityMs, caEnd));
   };
-  const fresh = (reason: string): PkiChange => {
-    const ca = createWebhookCa(validity(timing.caValidityMs));
-    const serving = issue(ca);
+  const fresh = async (reason: string): Promise<PkiChange> => {
+    const ca = await createWebhookCa(validity(timing.caValidityMs));
+    const serving = await issue(ca);
     const pki = {
       caCertsPem: [ca.certPem],
       caKeyPem: ca.keyPem,
@@ -114,7 +114,7 @@ export function planPki(input: PkiPlanInput): PkiChange | undefined {
 
   let signingCert = signing;
   if (now >= renewalTime(validityOf(signing))) {
-    const ca = createWebhookCa(validity(timing.caValidityMs));
+    const ca = await createWebhookCa(validity(timing.caValidityMs));
     pki = { ...pki, caCertsPem: [ca.certPem, ...pki.caCertsPem], caKeyPem: ca.keyPem };
     signingCert = new X509Certificate(ca.certPem);
     reasons.push('rotated the CA');
@@ -122,7 +122,7 @@ export function planPki(input: PkiPlanInput): PkiChange | undefined {
 
   const renewal = servingRenewal(pki, signingCert, input);
   if (renewal) {
-    const serving = issue({ keyPem: pki.caKeyPem, certPem: pki.caCertsPem[0] });
+    const serving = await issue({ keyPem: pki.caKeyPem, certPem: pki.caCertsPem[0] });
     pki = { ...pki, servingCertPem: serving.certPem, servingKeyPem: serving.keyPem };
     reasons.push(renewal);
   }

@@ -97,7 +97,7 @@ export class WebhookCertificates {
 
     const now = this.options.now?.() ?? new Date();
     const isTrusted = (caPem: string) => trusts(config, caPem);
-    const change = planPki({ current, names, now, timing, isTrusted });
+    const change = await planPki({ current, names, now, timing, isTrusted });
     const pki = change?.pki ?? current!;
     if (change || !stored) {
       try {

@@ -1,4 +1,5 @@
-import { generateKeyPairSync, randomBytes, X509Certificate, createPrivateKey } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, randomBytes, X509Certificate } from 'node:crypto';
+import { promisify } from 'node:util';
 import { isIP } from 'node:net';
 
 import forge from 'node-forge';
@@ -12,9 +13,12 @@ export type ServingNames = { dns: string[]; ips: string[] };
 /** When a certificate starts and ends. */
 export type Validity = { notBefore: Date; notAfter: Date };
 
-function newRsaKey(): { keyPem: string; publicPem: string } {
-  // Node makes the key (fast, native); node-forge only builds and signs the certificate.
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+const generateRsa = promisify(generateKeyPair);
+
+async function newRsaKey(): Promise<{ keyPem: string; publicPem: string }> {
+  // Node makes the key, natively and off the event loop, so admissions do not wait on it;
+  // node-forge only builds and signs the certificate.
+  const { privateKey, publicKey } = await generateRsa('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
@@ -55,8 +59,8 @@ function signed(
  * A new self-signed CA for the webhook. Its name carries its start time, so that the old and
  * the new CA of a rotation are told apart in the caBundle and in logs.
  */
-export function createWebhookCa(validity: Validity): KeyAndCertificate {
-  const { keyPem, publicPem } = newRsaKey();
+export async function createWebhookCa(validity: Validity): Promise<KeyAndCertificate> {
+  const { keyPem, publicPem } = await newRsaKey();
   const subject = `mtls-operator-webhook-ca-${Math.floor(validity.notBefore.getTime() / 1000)}`;
   const certPem = signed(
     subject,
@@ -74,12 +78,12 @@ export function createWebhookCa(validity: Validity): KeyAndCertificate {
 }
 
 /** A serving certificate for the names, signed by the CA. */
-export function issueServingCertificate(
+export async function issueServingCertificate(
   ca: KeyAndCertificate,
   names: ServingNames,
   validity: Validity,
-): KeyAndCertificate {
-  const { keyPem, publicPem } = newRsaKey();
+): Promise<KeyAndCertificate> {
+  const { keyPem, publicPem } = await newRsaKey();
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const altNames = [
     ...names.dns.map((value) => ({ type: 2, value })),
