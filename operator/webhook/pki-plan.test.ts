@@ -72,7 +72,7 @@ describe('planPki', () => {
   });
 
   it('rotates the CA with no moment where the served certificate is untrusted', async () => {
-    // Two thirds into the CA's life: a new CA joins the bundle, the served certificate stays.
+    // Two thirds into the CA's life: a new CA joins the bundle.
     const serving = await issueServingCertificate(
       { keyPem: created.pki.caKeyPem, certPem: created.pki.caCertsPem[0] },
       names,
@@ -88,7 +88,10 @@ describe('planPki', () => {
     const [fresh, old] = rotated.pki.caCertsPem;
     expect(old).toBe(created.pki.caCertsPem[0]);
     expect(fresh).not.toBe(old);
-    expect(rotated.pki.servingCertPem).toBe(serving.certPem);
+    // The old CA signed a last serving certificate, valid well past the propagation delay.
+    expect(rotated.pki.servingCertPem).not.toBe(serving.certPem);
+    expect(signedBy(rotated.pki.servingCertPem, old)).toBe(true);
+    expect(new Date(cert(rotated.pki.servingCertPem).validTo)).toEqual(at(29 * DAY + 1000));
 
     // The new CA signs only once the configuration has trusted it for the propagation delay.
     const soon = at(20 * DAY + 1000 + timing.propagationDelayMs / 2);

@@ -69,9 +69,10 @@ function parse(pem: string): X509Certificate | undefined {
 /**
  * Decides how the webhook's certificates change, or returns undefined when they are fine.
  *
- * The CA is replaced at two thirds of its life by a new one that joins the old in the bundle;
- * the serving certificate moves to the new CA only once the webhook configuration has trusted
- * it for the propagation delay, so the apiserver never meets a certificate it cannot verify.
+ * The CA is replaced at two thirds of its life by a new one that joins the old in the bundle,
+ * and the old one signs a last, fresh serving certificate; the serving certificate moves to the
+ * new CA only once the webhook configuration has trusted it for the propagation delay, so the
+ * apiserver never meets a certificate it cannot verify.
  * The serving certificate itself is renewed at two thirds of its life under the same CA, which
  * leaves the caBundle as it was.
  */
@@ -114,8 +115,16 @@ export async function planPki(input: PkiPlanInput): Promise<PkiChange | undefine
 
   let signingCert = signing;
   if (now >= renewalTime(validityOf(signing))) {
+    // The old CA signs one last serving certificate before its key is dropped: the certificate
+    // served then lives on while the new CA propagates, however little was left of the last one.
+    const bridge = await issue({ keyPem: pki.caKeyPem, certPem: pki.caCertsPem[0] });
     const ca = await createWebhookCa(validity(timing.caValidityMs));
-    pki = { ...pki, caCertsPem: [ca.certPem, ...pki.caCertsPem], caKeyPem: ca.keyPem };
+    pki = {
+      caCertsPem: [ca.certPem, ...pki.caCertsPem],
+      caKeyPem: ca.keyPem,
+      servingCertPem: bridge.certPem,
+      servingKeyPem: bridge.keyPem,
+    };
     signingCert = new X509Certificate(ca.certPem);
     reasons.push('rotated the CA');
   }

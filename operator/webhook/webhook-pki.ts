@@ -52,7 +52,8 @@ function signed(
   cert.setExtensions(extensions);
   const signingKey = issuer?.keyPem ?? ownKeyPem!;
   cert.sign(forge.pki.privateKeyFromPem(signingKey), forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
+  // node-forge ends PEM lines with CRLF; the Secret and the caBundle keep plain newlines.
+  return forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n');
 }
 
 /**
