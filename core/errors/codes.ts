@@ -46,12 +46,9 @@ export const ErrorCode = {
   ProxyNotReady: 'PROXY_NOT_READY',
   ProxyInternal: 'PROXY_INTERNAL',
 
-  // The injection webhook: its configuration, the pods it refuses, its serving certificate.
+  // The injection webhook: its configuration and the requests it cannot read.
   InjectionConfigInvalid: 'INJECTION_CONFIG_INVALID',
-  InjectionAnnotationInvalid: 'INJECTION_ANNOTATION_INVALID',
-  InjectionPodUnsupported: 'INJECTION_POD_UNSUPPORTED',
   AdmissionRequestInvalid: 'ADMISSION_REQUEST_INVALID',
-  WebhookCertificateInvalid: 'WEBHOOK_CERTIFICATE_INVALID',
 } as const;
 
 /** A stable error code. */

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
+import { ErrorCode, hasCode } from '../../core/errors/codes';
 import type { Logger } from '../../core/log/logger';
 import { readAdmissionRequest, type AdmissionRequest } from './admission-review';
 import type { PodAdmission } from './pod-admission';
@@ -87,8 +88,8 @@ export class AdmissionServer {
     try {
       admission = await this.options.admit(readAdmissionRequest(body));
     } catch (err) {
-      const known = (err as { code?: string }).code === 'ADMISSION_REQUEST_INVALID';
-      if (known) return this.plain(response, 400, (err as Error).message);
+      if (hasCode(err, ErrorCode.AdmissionRequestInvalid))
+        return this.plain(response, 400, (err as Error).message);
       this.options.log.error('admission failed', { err });
       this.options.onAnswered?.('error');
       return this.plain(response, 500, `admission failed: ${(err as Error).message}`);

@@ -1,3 +1,4 @@
+import { ErrorCode, MtlsError } from '../../core/errors/codes';
 import { CoreResources, collectionPath, objectPath } from '../../core/kube/api-paths';
 import {
   isConflict,
@@ -64,7 +65,10 @@ export class WebhookCertificates {
     for (let attempt = 1; ; attempt++) {
       const pki = await this.syncOnce();
       if (pki) return pki;
-      if (attempt >= MAX_ATTEMPTS) throw new Error('the webhook Secret kept changing under us');
+      if (attempt >= MAX_ATTEMPTS) {
+        const secret = `${this.options.namespace}/${this.options.secretName}`;
+        throw new MtlsError(ErrorCode.KubeApiFailed, `the Secret ${secret} kept changing under us`);
+      }
     }
   }
 

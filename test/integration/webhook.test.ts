@@ -13,11 +13,13 @@ import { CoreResources, collectionPath, objectPath } from '../../core/kube/api-p
 import { KubeClient } from '../../core/kube/kube-client';
 import { connectionFromKubeconfig } from '../../core/kube/kube-connection';
 import { createLogger } from '../../core/log/logger';
+import type { AdmissionReview } from '../../operator/webhook/admission-review';
 import type { PkiTiming } from '../../operator/webhook/pki-plan';
 import type { Container, Pod } from '../../operator/webhook/pod-spec';
 import { startWebhook, type RunningWebhook } from '../../operator/webhook/start-webhook';
 import { eventualValue } from './eventually';
 import { readGroundEnv, uniqueName } from './ground';
+import { applyCrds, runOperator } from './operator-harness';
 
 // The webhook against the real apiserver: it keeps its certificate in a real Secret, patches the
 // caBundle of a real MutatingWebhookConfiguration, and the apiserver calls it for every pod
@@ -139,6 +141,35 @@ function container(list: Container[] | undefined, name: string): Container {
 function flag(entry: Container, name: string): string {
   const command = entry.command as string[];
   return command[command.indexOf(name) + 1];
+}
+
+/** Sends an AdmissionReview to the webhook as the apiserver would, and returns its answer. */
+function postReview(url: string, ca: string, review: object): Promise<AdmissionReview> {
+  return new Promise((resolve, reject) => {
+    const request = https.request(url, { method: 'POST', ca }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve(JSON.parse(text) as AdmissionReview));
+    });
+    request.on('error', reject);
+    request.end(JSON.stringify(review));
+  });
+}
+
+/** An AdmissionReview of a pod being created. */
+function podReview(uid: string, namespace: string, pod: Pod): object {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace,
+      operation: 'CREATE',
+      object: pod,
+    },
+  };
 }
 
 /** The serial number of the certificate a TLS server presents. */
@@ -347,30 +378,13 @@ describe('the injection webhook in front of the real apiserver', () => {
   });
 
   it('changes nothing on a second pass over an injected pod', async () => {
-    const stored = await client.get<StoredPod>(objectPath(pods, plainNamespace, 'labelled'));
+    const labels = { 'mtls.io/inject': 'enabled' };
+    const stored = await createPod(plainNamespace, podBody({ name: 'twice', labels }));
+    expect(container(stored.spec?.initContainers, 'mtls-sidecar')).toBeDefined();
     const ca = (await secretData(secretName))!['ca.crt'];
-    const review = {
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid: 'second-pass',
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        resource: { group: '', version: 'v1', resource: 'pods' },
-        namespace: plainNamespace,
-        operation: 'CREATE',
-        object: stored,
-      },
-    };
-    const answer = await new Promise<string>((resolve, reject) => {
-      const request = https.request(started.url, { method: 'POST', ca }, (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        response.on('end', () => resolve(text));
-      });
-      request.on('error', reject);
-      request.end(JSON.stringify(review));
-    });
-    expect(JSON.parse(answer).response).toEqual({ uid: 'second-pass', allowed: true });
+
+    const answer = await postReview(started.url, ca, podReview('again', plainNamespace, stored));
+    expect(answer.response).toEqual({ uid: 'again', allowed: true });
   });
 
   it('keeps its CA and serving certificate in the Secret, and serves that certificate', async () => {
@@ -469,4 +483,35 @@ describe('the webhook certificate over its life', () => {
       await client.delete(objectPath(configs, undefined, configName));
     }
   }, 180_000);
+});
+
+describe('the operator with --webhook on', () => {
+  it('serves the webhook beside its controllers and counts admissions in its metrics', async () => {
+    applyCrds();
+    const port = await freePort();
+    const url = `https://127.0.0.1:${port}/mutate-pods`;
+    const operator = await runOperator({
+      kubeconfig: readGroundEnv().KUBECONFIG,
+      webhook: 'on',
+      webhookPort: port,
+      webhookUrl: url,
+      operatorNamespace,
+      webhookSecretName: 'operator-tls',
+      webhookConfigName: `${run}-absent`,
+    });
+    try {
+      const ca = (await secretData('operator-tls'))!['ca.crt'];
+      const pod = podBody({ generateName: 'direct-', labels: { 'mtls.io/inject': 'enabled' } });
+      const answer = await postReview(url, ca, podReview('via-operator', 'anywhere', pod));
+      expect(answer.response).toMatchObject({ uid: 'via-operator', allowed: true });
+      expect(answer.response?.patch).toBeDefined();
+
+      const metrics = await fetch(`http://127.0.0.1:${operator.probePort}/metrics`);
+      expect(await metrics.text()).toContain(
+        'mtls_operator_webhook_admissions_total{result="injected"} 1',
+      );
+    } finally {
+      await operator.stop();
+    }
+  });
 });
