@@ -65,11 +65,14 @@ describe('podSettings', () => {
       problems: [
         "mtls.io/egress: 'tproxy' is not iptables or proxy-env",
         "mtls.io/egress-ports: '80,x' is not a list of ports 1-65535 such as 80,8080",
-        "mtls.io/sidecar-cpu-request: 'lots' is not a Kubernetes quantity of cpu such as 100m or 0.5",
-        "mtls.io/sidecar-memory-limit: '1GB' is not a Kubernetes quantity of memory such as 64Mi or 1Gi",
+        "mtls.io/sidecar-cpu-request: 'lots' is not a Kubernetes quantity of cpu " +
+          'such as 100m or 0.5',
+        "mtls.io/sidecar-memory-limit: '1GB' is not a Kubernetes quantity of memory " +
+          'such as 64Mi or 1Gi',
         "mtls.io/refresh-interval: '5 minutes' is not a duration such as 10s, 5m or 250ms",
         "mtls.io/check-interval: '0s' is not a duration such as 10s, 5m or 250ms",
-        "mtls.io/rate-limit: 'fast' is not a positive number of requests per second such as 10 or 2.5",
+        "mtls.io/rate-limit: 'fast' is not a positive number of requests per second " +
+          'such as 10 or 2.5',
       ],
     });
   });

@@ -290,7 +290,7 @@ describe('the injection webhook in front of the real apiserver', () => {
     expect(stored!.metadata.annotations).toEqual({ 'mtls.io/injected': 'true' });
   });
 
-  it('injects a pod of a labelled namespace made from a generateName, with its overrides', async () => {
+  it('injects a generateName pod of a labelled namespace, with its overrides', async () => {
     const pod = await createPod(
       enabledNamespace,
       podBody({
@@ -387,7 +387,7 @@ describe('the injection webhook in front of the real apiserver', () => {
     expect(answer.response).toEqual({ uid: 'again', allowed: true });
   });
 
-  it('keeps its CA and serving certificate in the Secret, and serves that certificate', async () => {
+  it('keeps its CA and serving certificate in the Secret, and serves that one', async () => {
     const data = (await secretData(secretName))!;
     expect(Object.keys(data).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
     expect(await caBundleOf(configName)).toBe(data['ca.crt']);
@@ -427,7 +427,7 @@ describe('the webhook certificate over its life', () => {
     }
   });
 
-  it('renews the serving certificate and rotates the CA while pods keep being admitted', async () => {
+  it('renews the serving certificate and rotates the CA while pods are admitted', async () => {
     const namespace = `${run}-renewal`;
     const configName = `${run}-renewal`;
     const secretName = 'renewal-tls';
