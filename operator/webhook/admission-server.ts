@@ -44,6 +44,9 @@ export class AdmissionServer {
     // The apiserver gives a webhook 10 s by default; a slower client is not one of its calls.
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
+    // Idle connections are closed by the apiserver (90 s) before the server would: a POST on a
+    // connection the server has just closed fails instead of being retried.
+    this.server.keepAliveTimeout = 120_000;
   }
 
   /** Starts listening and returns the port. */
