@@ -42,7 +42,7 @@ export async function admitPod(
   const namespace = request.namespace || pod.metadata?.namespace || '';
   const name = podDisplayName(pod);
   // The namespace is read only when its label can change the outcome.
-  const mustRead = !isInjected(pod) && !podDecidesAlone(pod);
+  const mustRead = namespace !== '' && !isInjected(pod) && !podDecidesAlone(pod);
   const namespaceLabels = mustRead ? await context.namespaceLabels(namespace) : {};
 
   const decision = planInjection(pod, namespaceLabels, context.config);
