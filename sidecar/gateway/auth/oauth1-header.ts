@@ -13,7 +13,8 @@ export function parseOAuthHeader(header: string | undefined): Map<string, string
   if (header === undefined || !scheme) {
     throw new MtlsError(
       ErrorCode.OAuthMissing,
-      'this endpoint needs an OAuth 1.0 signature: send an Authorization header of the OAuth scheme',
+      'this endpoint needs an OAuth 1.0 signature: send an Authorization header of the ' +
+        'OAuth scheme',
     );
   }
 

@@ -123,16 +123,17 @@ export class OAuth1Verifier {
       );
     }
 
+    const method = request.method.toUpperCase();
     const uri = baseStringUri(this.signedUrl(request.url));
     const parameters = signedParameters(request, protocol.all);
     const expected = hmacSha1Signature(
-      signatureBaseString(request.method, uri, parameters),
+      signatureBaseString(method, uri, parameters),
       consumer.secret,
     );
     if (!sameSignature(expected, protocol.signature)) {
       throw new MtlsError(
         ErrorCode.OAuthBadSignature,
-        `the signature does not match the request as the gateway sees it (${request.method.toUpperCase()} ${uri}); ` +
+        `the signature does not match the request as the gateway sees it (${method} ${uri}); ` +
           'check the consumer secret, the URL and the parameters signed',
       );
     }

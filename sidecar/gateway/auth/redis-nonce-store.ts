@@ -11,7 +11,7 @@ import type { NonceStore } from './oauth1-verifier';
 export class RedisNonceStore implements NonceStore {
   constructor(
     private readonly redis: Redis,
-    private readonly keyPrefix = 'mtls:nonce:',
+    private readonly keyPrefix = 'mtls:nonce',
   ) {}
 
   /** True when the nonce was new and is now remembered for ttlSeconds; false = replay. */
@@ -22,8 +22,14 @@ export class RedisNonceStore implements NonceStore {
     ttlSeconds: number,
   ): Promise<boolean> {
     // Encoding leaves no `:` inside a part, so two different triples never share a key.
-    const key = `${this.keyPrefix}${percentEncode(consumerKey)}:${timestamp}:${percentEncode(nonce)}`;
-    const stored = await this.redis.set(key, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+    const key = [this.keyPrefix, percentEncode(consumerKey), timestamp, percentEncode(nonce)];
+    const stored = await this.redis.set(
+      key.join(':'),
+      '1',
+      'EX',
+      Math.max(1, Math.ceil(ttlSeconds)),
+      'NX',
+    );
     return stored === 'OK';
   }
 }
