@@ -31,7 +31,8 @@ if allowed_at > now then
   return {0, math.ceil(allowed_at - now)}
 end
 
-redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.ceil((next_tat - now) / 1000))
+local ttl_ms = math.ceil((next_tat - now) / 1000)
+redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', ttl_ms)
 return {1, 0}
 `;
 

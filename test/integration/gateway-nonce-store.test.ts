@@ -60,7 +60,7 @@ describe('OAuth nonces shared through a real Redis', () => {
     expect(ttl).toBeLessThanOrEqual(302);
   });
 
-  it('keeps consumer, timestamp and nonce apart and forgets a nonce when its time ends', async () => {
+  it('keeps consumer, timestamp and nonce apart, and forgets a nonce in time', async () => {
     const store = new RedisNonceStore(connections[0]);
 
     expect(await store.remember('a:1', 2, 'x', 60)).toBe(true);

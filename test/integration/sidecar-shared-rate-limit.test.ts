@@ -49,7 +49,7 @@ describe('proxies sharing their rate limit through Redis', () => {
     return (await fetch(`http://127.0.0.1:${sidecar.adminPort}/metrics`)).text();
   }
 
-  it('hold each source address to one burst across replicas, then follow the fail mode', async () => {
+  it('hold each source to one burst across replicas, then follow the fail mode', async () => {
     const [a, b] = [await replica(), await replica()];
     const closed = await replica('--rate-limit-fail-mode', 'closed');
 
