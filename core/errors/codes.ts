@@ -43,6 +43,10 @@ export const ErrorCode = {
   ProxyUpstreamTimeout: 'PROXY_UPSTREAM_TIMEOUT',
   ProxyNotReady: 'PROXY_NOT_READY',
   ProxyInternal: 'PROXY_INTERNAL',
+
+  // mtls-egress-init: the nat rules of transparent egress could not be applied.
+  EgressIptablesMissing: 'EGRESS_IPTABLES_MISSING',
+  EgressIptablesFailed: 'EGRESS_IPTABLES_FAILED',
 } as const;
 
 /** A stable error code. */
