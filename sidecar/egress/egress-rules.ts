@@ -32,9 +32,10 @@ export function jumpsToEgressChain(natListing: string): string[] {
  * again, to the table it produced, therefore changes nothing.
  */
 export function buildEgressRules(plan: EgressRulePlan, natListing = ''): string {
+  // The first plain jump stays where it is; every other jump to the chain goes.
   const jumps = jumpsToEgressChain(natListing);
-  const keep = jumps.includes(JUMP) ? JUMP : undefined;
-  const extraJumps = jumps.filter((line, at) => line !== keep || jumps.indexOf(line) !== at);
+  const kept = jumps.indexOf(JUMP);
+  const deletions = jumps.filter((_, at) => at !== kept).map((line) => line.replace(/^-A /, '-D '));
 
   const lines = [
     '*nat',
@@ -51,8 +52,8 @@ export function buildEgressRules(plan: EgressRulePlan, natListing = ''): string 
       (port) =>
         `-A ${EGRESS_CHAIN} -p tcp -m tcp --dport ${port} -j REDIRECT --to-ports ${plan.proxyPort}`,
     ),
-    ...extraJumps.map((line) => line.replace(/^-A /, '-D ')),
-    ...(keep ? [] : [JUMP]),
+    ...deletions,
+    ...(kept < 0 ? [JUMP] : []),
     'COMMIT',
   ];
   return `${lines.join('\n')}\n`;

@@ -5,6 +5,10 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+// What every process started in a namespace gets: a PATH and nothing else, no proxy setting in
+// particular, whatever the test runner's own environment holds.
+const PROCESS_ENV = { PATH: process.env.PATH };
+
 /** What a command run in a namespace printed, and how it ended. */
 export type CommandResult = { status: number; stdout: string; stderr: string };
 
@@ -54,10 +58,10 @@ export class NetworkNamespace {
   }
 
   /** Runs a command in the namespace to its end; a failure is a result, not an exception. */
-  async exec(command: string[], env: NodeJS.ProcessEnv = process.env): Promise<CommandResult> {
+  async exec(command: string[]): Promise<CommandResult> {
     try {
       const { stdout, stderr } = await run('ip', ['netns', 'exec', this.name, ...command], {
-        env,
+        env: PROCESS_ENV,
       });
       return { status: 0, stdout, stderr };
     } catch (err) {
@@ -72,7 +76,10 @@ export class NetworkNamespace {
    * `ready` (on stdout or stderr); rejects with what it printed if it exits first.
    */
   start(command: string[], ready: RegExp): Promise<ChildProcess> {
-    const child = spawn('ip', ['netns', 'exec', this.name, ...command], { stdio: 'pipe' });
+    const child = spawn('ip', ['netns', 'exec', this.name, ...command], {
+      stdio: 'pipe',
+      env: PROCESS_ENV,
+    });
     this.children.add(child);
 
     return new Promise((resolve, reject) => {

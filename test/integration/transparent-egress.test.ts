@@ -7,7 +7,12 @@ import path from 'node:path';
 
 import { LoopbackPki } from '../fixtures/loopback-pki';
 import { writeSidecarFile } from '../fixtures/sidecar-harness';
-import { joinByVeth, networkNamespaceProblem, NetworkNamespace } from './network-namespace';
+import {
+  joinByVeth,
+  networkNamespaceProblem,
+  NetworkNamespace,
+  type CommandResult,
+} from './network-namespace';
 
 const REPO = path.resolve(__dirname, '../..');
 const NODE = process.execPath;
@@ -16,9 +21,6 @@ const EGRESS_INIT = path.join(REPO, 'bin/mtls-egress-init.js');
 const SIDECAR = path.join(REPO, 'bin/mtls-sidecar.js');
 const PROXY_UID = '1337';
 const AS_PROXY_USER = ['setpriv', `--reuid=${PROXY_UID}`, `--regid=${PROXY_UID}`, '--clear-groups'];
-
-// The application's environment: no HTTP_PROXY or any other proxy setting.
-const APP_ENV = { PATH: process.env.PATH };
 
 const problem = networkNamespaceProblem();
 if (problem) console.warn(`transparent egress test skipped: ${problem}`);
@@ -31,8 +33,12 @@ describeWithNamespaces('transparent egress through iptables', () => {
   let pod: NetworkNamespace | undefined;
   let partner: NetworkNamespace | undefined;
   let pki: LoopbackPki | undefined;
+  let firstRun: CommandResult;
+  let rulesAfterFirstRun: string;
+  const initFlags = ['--proxy-port', '15001', '--proxy-uid', PROXY_UID, '--egress-ports', '80'];
 
-  const inPod = (command: string[], env = APP_ENV) => pod!.exec(command, env);
+  // Processes in the namespaces get only PATH: the application has no proxy setting.
+  const inPod = (command: string[]) => pod!.exec(command);
   const natRules = async (): Promise<string> => {
     const saved = await inPod(['iptables-save', '-t', 'nat']);
     expect(saved.status).toBe(0);
@@ -86,6 +92,10 @@ describeWithNamespaces('transparent egress through iptables', () => {
       [...AS_PROXY_USER, NODE, SIDECAR, ...['--namespace', 'shop', '--config-file', file]],
       /"message":"sidecar listening"/,
     );
+
+    // What an injected pod's init container does before the application starts.
+    firstRun = await inPod([NODE, EGRESS_INIT, ...initFlags]);
+    rulesAfterFirstRun = await natRules();
   });
 
   afterAll(async () => {
@@ -103,25 +113,22 @@ describeWithNamespaces('transparent egress through iptables', () => {
   });
 
   it('applies the rules with mtls-egress-init; a second run leaves the same rules', async () => {
-    const flags = ['--proxy-port', '15001', '--proxy-uid', PROXY_UID, '--egress-ports', '80'];
-    const first = await inPod([NODE, EGRESS_INIT, ...flags]);
-    expect(first.status).toBe(0);
-    expect(first.stderr).toContain('"message":"egress rules applied"');
-    const afterFirst = await natRules();
-
-    expect(afterFirst.split('\n')).toEqual(
+    expect(firstRun.status).toBe(0);
+    expect(firstRun.stderr).toContain('"message":"egress rules applied"');
+    expect(rulesAfterFirstRun.split('\n')).toEqual(
       expect.arrayContaining([
         ':MTLS_EGRESS -',
         '-A OUTPUT -j MTLS_EGRESS',
         `-A MTLS_EGRESS -m owner --uid-owner ${PROXY_UID} -j RETURN`,
         '-A MTLS_EGRESS -d 127.0.0.0/8 -j RETURN',
+        '-A MTLS_EGRESS -o lo -j RETURN',
         '-A MTLS_EGRESS -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 15001',
       ]),
     );
 
-    const second = await inPod([NODE, EGRESS_INIT, ...flags]);
+    const second = await inPod([NODE, EGRESS_INIT, ...initFlags]);
     expect(second.status).toBe(0);
-    expect(await natRules()).toBe(afterFirst);
+    expect(await natRules()).toBe(rulesAfterFirstRun);
   });
 
   it('answers a plain call to http://partner.example/ over mutual TLS', async () => {
