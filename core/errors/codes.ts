@@ -57,6 +57,10 @@ export const ErrorCode = {
   OAuthUnknownConsumer: 'OAUTH_UNKNOWN_CONSUMER',
   OAuthBadSignature: 'OAUTH_BAD_SIGNATURE',
   OAuthReplayedNonce: 'OAUTH_REPLAYED_NONCE',
+
+  // mtls-egress-init: the nat rules of transparent egress could not be applied.
+  EgressIptablesMissing: 'EGRESS_IPTABLES_MISSING',
+  EgressIptablesFailed: 'EGRESS_IPTABLES_FAILED',
 } as const;
 
 /** A stable error code. */
