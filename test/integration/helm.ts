@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import * as k8s from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 
-import { readGroundEnv } from './ground';
+import { adminKubeConfig, kubectl, readGroundEnv } from './ground';
 
 /** The chart under test. */
 export const CHART_DIR = path.resolve(__dirname, '../../charts/mtls-operator');
@@ -102,6 +103,40 @@ export function only(objects: Manifest[], kind: string, name?: string): Manifest
 
 /** Chart values by section: `values.sidecar.rateLimit`. */
 export type Values = Record<string, Record<string, unknown>>;
+
+/**
+ * Reads an object back from the apiserver as admin, as JSON (the client's typed models rename
+ * fields such as `from`), or undefined when it does not exist.
+ */
+export function readLive(object: Manifest): Manifest | undefined {
+  const [group, version] = object.apiVersion.includes('/')
+    ? object.apiVersion.split('/')
+    : ['', object.apiVersion];
+  const resource = [object.kind.toLowerCase(), version, group].join('.');
+  const where = object.metadata.namespace ? ['--namespace', object.metadata.namespace] : [];
+  const args = ['get', resource, object.metadata.name, ...where, '--ignore-not-found', '-o=json'];
+  const json = kubectl(...args);
+  return json.trim() === '' ? undefined : (JSON.parse(json) as Manifest);
+}
+
+/** Asks the apiserver whether a ServiceAccount may do something. */
+export async function serviceAccountMay(
+  serviceAccount: { name: string; namespace: string },
+  attributes: k8s.V1ResourceAttributes,
+): Promise<boolean> {
+  const { name, namespace } = serviceAccount;
+  const api = adminKubeConfig().makeApiClient(k8s.AuthorizationV1Api);
+  const review = await api.createSubjectAccessReview({
+    body: {
+      spec: {
+        user: `system:serviceaccount:${namespace}:${name}`,
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`],
+        resourceAttributes: attributes,
+      },
+    },
+  });
+  return review.status?.allowed ?? false;
+}
 
 /** The chart's default values, as values.yaml declares them. */
 export function defaultValues(): Values {
