@@ -1,24 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import * as k8s from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 
-import { adminKubeConfig, kubectl, readGroundEnv } from './ground';
+import { adminKubeConfig, GROUND_DIR, kubectl, readGroundEnv } from './ground';
 
 /** The chart under test. */
 export const CHART_DIR = path.resolve(__dirname, '../../charts/mtls-operator');
 
 /** The values files of the chart's ci folder, by name without `-values.yaml`. */
-export const CI_VALUES = [
-  'gateway',
-  'network-policy',
-  'ignore-failures',
-  'proxy-env',
-  'custom-resources',
-];
+export const CI_VALUES = readdirSync(path.join(CHART_DIR, 'ci'))
+  .filter((file) => file.endsWith('-values.yaml'))
+  .map((file) => file.slice(0, -'-values.yaml'.length));
 
 /** The version of the package, which the chart's appVersion and image tags follow. */
 export const APP_VERSION: string = JSON.parse(
@@ -37,8 +32,8 @@ export type Manifest = {
 /** What a helm command printed and how it ended. */
 export type HelmResult = { status: number | null; stdout: string; stderr: string };
 
-// Helm keeps its repositories, cache and plugins here instead of the user's home.
-const helmHome = mkdtempSync(path.join(tmpdir(), 'mtls-helm-'));
+// Helm keeps its repositories, cache and plugins beside the ground instead of the user's home.
+const helmHome = path.join(GROUND_DIR, 'helm');
 
 /** Runs the ground's helm against the ground's apiserver; never throws. */
 export function helm(...args: string[]): HelmResult {
@@ -66,7 +61,7 @@ export function helmOk(...args: string[]): string {
 }
 
 /** Parses a multi-document YAML stream into its objects, skipping empty documents. */
-export function parseManifests(text: string): Manifest[] {
+function parseManifests(text: string): Manifest[] {
   return yaml.loadAll(text).filter((doc): doc is Manifest => doc !== null && doc !== undefined);
 }
 
