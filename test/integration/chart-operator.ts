@@ -12,11 +12,9 @@ import { adminKubeConfig, readGroundEnv } from './ground';
 import { adminVault } from './operator-harness';
 
 // What the operator may do in Vault: its whole mtls/ tree, data and metadata.
+const CAPABILITIES = '["create", "read", "update", "delete", "list"]';
 const OPERATOR_POLICY = ['data', 'metadata']
-  .map(
-    (kind) =>
-      `path "secret/${kind}/mtls/*" { capabilities = ["create", "read", "update", "delete", "list"] }`,
-  )
+  .map((kind) => `path "secret/${kind}/mtls/*" { capabilities = ${CAPABILITIES} }`)
   .join('\n');
 
 /** Where an installed chart runs its operator, and the flags its Deployment gives it. */

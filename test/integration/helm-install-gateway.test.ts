@@ -1,16 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 
 import { adminKubeConfig, uniqueName } from './ground';
-import {
-  CHART_DIR,
-  ciValuesFile,
-  helm,
-  helmOk,
-  readLive,
-  renderChart,
-  serviceAccountMay,
-  type Manifest,
-} from './helm';
+import { applyChart, ciValuesFile, helm, readLive, serviceAccountMay, type Manifest } from './helm';
 
 // The chart with the gateway, NetworkPolicies and a self-serve namespace, installed by helm into
 // the real apiserver, which checks every object against its schema. ServiceMonitors stay off:
@@ -31,11 +22,8 @@ beforeAll(async () => {
   const core = adminKubeConfig().makeApiClient(k8s.CoreV1Api);
   for (const name of [namespace, team])
     await core.createNamespace({ body: { metadata: { name } } });
-  rendered = renderChart({ release, namespace, ...values });
 
-  const files = values.valueFiles.flatMap((file) => ['--values', file]);
-  const sets = values.set.flatMap((value) => ['--set', value]);
-  helmOk('install', release, CHART_DIR, '--namespace', namespace, ...files, ...sets);
+  rendered = applyChart('install', release, namespace, values);
   installed = true;
 });
 

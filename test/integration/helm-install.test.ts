@@ -4,16 +4,7 @@ import { LoopbackPki } from '../fixtures/loopback-pki';
 import { runOperatorAs } from './chart-operator';
 import { eventualValue } from './eventually';
 import { adminKubeConfig, kubectl, uniqueName } from './ground';
-import {
-  CHART_DIR,
-  helm,
-  helmOk,
-  only,
-  readLive,
-  renderChart,
-  serviceAccountMay,
-  type Manifest,
-} from './helm';
+import { applyChart, helm, helmOk, only, readLive, serviceAccountMay, type Manifest } from './helm';
 import { Resources } from './operator-harness';
 
 // The chart installed by helm into the real apiserver: the objects exist as rendered, the
@@ -62,9 +53,8 @@ async function labelledNamespace(labels: Record<string, string>) {
 
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
-  rendered = renderChart({ release, namespace, set: installValues });
 
-  helmOk('install', release, CHART_DIR, '--namespace', namespace, '--set', installValues.join(','));
+  rendered = applyChart('install', release, namespace, { set: installValues });
   installed = true;
 });
 
@@ -227,8 +217,8 @@ describe('the chart installed with helm', () => {
       [4, []],
       [5, ['--server-side=false', '--force-replace']],
     ] as const) {
-      const values = [...installValues, `webhook.timeoutSeconds=${timeout}`].join(',');
-      helmOk('upgrade', release, CHART_DIR, '--namespace', namespace, '--set', values, ...extra);
+      const set = [...installValues, `webhook.timeoutSeconds=${timeout}`];
+      applyChart('upgrade', release, namespace, { set }, ...extra);
 
       for (const webhook of webhooks()) {
         expect(webhook).toMatchObject({ timeoutSeconds: timeout, clientConfig: { caBundle } });

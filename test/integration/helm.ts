@@ -70,20 +70,36 @@ export function ciValuesFile(name: string): string {
   return path.join(CHART_DIR, 'ci', `${name}-values.yaml`);
 }
 
+/** Values given to helm: values files, then `--set` pairs, the later winning. */
+export type ChartValues = { valueFiles?: string[]; set?: string[] };
+
+function valueArgs({ valueFiles = [], set = [] }: ChartValues): string[] {
+  return [...valueFiles.flatMap((file) => ['--values', file]), ...set.flatMap((v) => ['--set', v])];
+}
+
 /** Renders the chart with `helm template` and returns its objects. */
-export function renderChart(options: {
-  release?: string;
-  namespace?: string;
-  valueFiles?: string[];
-  set?: string[];
-  includeCrds?: boolean;
-}): Manifest[] {
-  const args = ['template', options.release ?? 'mtls-operator', CHART_DIR];
-  args.push('--namespace', options.namespace ?? 'mtls-system');
-  for (const file of options.valueFiles ?? []) args.push('--values', file);
-  for (const value of options.set ?? []) args.push('--set', value);
+export function renderChart(
+  options: ChartValues & { release?: string; namespace?: string; includeCrds?: boolean },
+): Manifest[] {
+  const { release = 'mtls-operator', namespace = 'mtls-system' } = options;
+  const args = ['template', release, CHART_DIR, '--namespace', namespace, ...valueArgs(options)];
   if (options.includeCrds) args.push('--include-crds');
   return parseManifests(helmOk(...args));
+}
+
+/**
+ * Installs the chart into the ground as a release (`install`) or changes it (`upgrade`, with
+ * extra flags), and returns the objects that `helm template` renders for the same values.
+ */
+export function applyChart(
+  command: 'install' | 'upgrade',
+  release: string,
+  namespace: string,
+  values: ChartValues,
+  ...flags: string[]
+): Manifest[] {
+  helmOk(command, release, CHART_DIR, '--namespace', namespace, ...valueArgs(values), ...flags);
+  return renderChart({ release, namespace, ...values });
 }
 
 /** The one object of a kind (and name, if given); fails the test when there is not exactly one. */
