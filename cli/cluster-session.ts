@@ -1,5 +1,6 @@
-import { collectionPath, objectPath } from '../core/kube/api-paths';
-import { KubeClient } from '../core/kube/kube-client';
+import { ErrorCode, MtlsError } from '../core/errors/codes';
+import { collectionPath, objectPath, type ApiResource } from '../core/kube/api-paths';
+import { isNotFound, KubeClient } from '../core/kube/kube-client';
 import { loadKubeConnection } from '../core/kube/kube-connection';
 import { RESOURCES } from '../core/resources/api-resources';
 import type { MtlsCertificate, MtlsMapping } from '../core/resources/types';
@@ -34,22 +35,16 @@ export class ClusterSession {
   }
 
   /** The MtlsMappings of the namespace. */
-  async mappings(): Promise<MtlsMapping[]> {
-    const list = await this.client.request<List<MtlsMapping>>(
-      'GET',
-      collectionPath(RESOURCES.mappings, this.namespace),
-    );
-    return list.items ?? [];
+  mappings(): Promise<MtlsMapping[]> {
+    return this.list<MtlsMapping>(RESOURCES.mappings, this.namespace);
   }
 
   /** The MtlsCertificates of the namespace, or of every namespace. */
-  async certificates(allNamespaces = false): Promise<MtlsCertificate[]> {
-    const namespace = allNamespaces ? undefined : this.namespace;
-    const list = await this.client.request<List<MtlsCertificate>>(
-      'GET',
-      collectionPath(RESOURCES.certificates, namespace),
+  certificates(allNamespaces = false): Promise<MtlsCertificate[]> {
+    return this.list<MtlsCertificate>(
+      RESOURCES.certificates,
+      allNamespaces ? undefined : this.namespace,
     );
-    return list.items ?? [];
   }
 
   /** One MtlsCertificate of the namespace, or undefined when it does not exist. */
@@ -57,5 +52,20 @@ export class ClusterSession {
     return this.client.get<MtlsCertificate>(
       objectPath(RESOURCES.certificates, this.namespace, name),
     );
+  }
+
+  // A list answers 404 only when the apiserver does not serve the kind: the CRDs are missing.
+  private async list<T>(resource: ApiResource, namespace: string | undefined): Promise<T[]> {
+    try {
+      const list = await this.client.request<List<T>>('GET', collectionPath(resource, namespace));
+      return list.items ?? [];
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      throw new MtlsError(
+        ErrorCode.KubeApiFailed,
+        `this cluster does not serve ${resource.kind} (${resource.group}/${resource.version}): ` +
+          'install mtls-operator, or its CRDs from crds/',
+      );
+    }
   }
 }

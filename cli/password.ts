@@ -69,10 +69,11 @@ function firstLine(text: string): string {
 /** Asks on the terminal with echo off; Backspace edits, Enter ends, Ctrl-C cancels. */
 export function promptHidden(io: CliIo, prompt: string): Promise<string> {
   const { stdin } = io;
-  io.err(prompt);
+  // Echo goes off before the prompt shows, so nothing typed after the prompt is ever echoed.
   stdin.setRawMode(true);
   stdin.setEncoding('utf8');
   stdin.resume();
+  io.err(prompt);
 
   return new Promise((resolve, reject) => {
     let typed = '';

@@ -36,6 +36,11 @@ export const uploadCommand: Command = {
       description: 'human-readable name (annotation mtls.io/display-name)',
     },
     { long: 'secret-name', value: 'NAME', description: 'name of the Secret (default NAME-p12)' },
+    {
+      long: 'trusted-ca-configmap',
+      value: 'NAME',
+      description: "ConfigMap whose ca.crt holds the CAs of the partner's servers",
+    },
     { long: 'overwrite', description: 'update the Secret and the MtlsCertificate if they exist' },
     { long: 'wait', description: "wait for the operator's verdict on the certificate" },
     { long: 'timeout', value: 'DURATION', description: 'bound on --wait (default 60s)' },
@@ -65,6 +70,7 @@ export const uploadCommand: Command = {
         name,
         secretName,
         displayName: args.values.get('display-name'),
+        trustedCaConfigMap: args.values.get('trusted-ca-configmap'),
         file,
         password,
       };

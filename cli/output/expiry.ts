@@ -22,3 +22,8 @@ export function expiresIn(notAfter: string | undefined, now: Date): string {
   if (left >= HOUR_MS) return `${Math.floor(left / HOUR_MS)}h`;
   return `${Math.max(1, Math.floor(left / MINUTE_MS))}m`;
 }
+
+/** A count of days in words: `1 day`, `41 days`. */
+export function dayCount(days: number): string {
+  return `${days} day${days === 1 ? '' : 's'}`;
+}

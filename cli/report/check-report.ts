@@ -3,7 +3,7 @@ import { readyCondition } from '../../operator/resources/conditions';
 import type { Destination } from '../../sidecar/proxy/mapping-table';
 import type { ProbeOutcome } from '../live/mtls-probe';
 import { describeLabels, type PassedOver } from '../mapping/applicable-mappings';
-import { daysLeft } from '../output/expiry';
+import { dayCount, daysLeft } from '../output/expiry';
 
 /** A Ready condition as shown: status, reason and message; Unknown before the first report. */
 export type ReadyState = { ready: string; reason: string; message: string };
@@ -120,7 +120,7 @@ function renderCertificate(certificate: CertificateState): string {
   if (certificate.subject) text += line('Subject', certificate.subject, '  ');
   if (certificate.notAfter && certificate.daysLeft !== undefined) {
     const days = certificate.daysLeft;
-    const left = days >= 0 ? `in ${days} days` : `${-days} days ago`;
+    const left = days >= 0 ? `in ${dayCount(days)}` : `${dayCount(-days)} ago`;
     text += line('Expires', `${certificate.notAfter} (${left})`, '  ');
   }
   if (certificate.vaultPath) {

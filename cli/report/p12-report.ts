@@ -1,5 +1,5 @@
 import type { CertificateAnalysis, CertificateFinding } from '../../core/certificate';
-import { daysLeft } from '../output/expiry';
+import { dayCount, daysLeft } from '../output/expiry';
 
 /** What `p12 test` reports about a PKCS#12 file; never the password or key material. */
 export type P12Report = {
@@ -88,7 +88,7 @@ export function renderP12Report(report: P12Report): string {
   }
   if (report.validity) {
     const { notBefore, notAfter, daysLeft: days } = report.validity;
-    const left = days >= 0 ? `${days} days left` : `expired ${-days} days ago`;
+    const left = days >= 0 ? `${dayCount(days)} left` : `expired ${dayCount(-days)} ago`;
     text += line('Not before', notBefore) + line('Not after', `${notAfter} (${left})`);
   }
   if (report.fingerprintSha256) text += line('SHA-256', report.fingerprintSha256);

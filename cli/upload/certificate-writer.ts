@@ -16,6 +16,8 @@ export type UploadPlan = {
   name: string;
   secretName: string;
   displayName?: string;
+  /** A ConfigMap of the namespace with the CAs of the partner's servers (key ca.crt). */
+  trustedCaConfigMap?: string;
   file: Buffer;
   password: string;
 };
@@ -121,6 +123,7 @@ function certificateBody(plan: UploadPlan, otherSources: { pem?: null; vault?: n
         pkcs12: { secretName: plan.secretName, fileKey: FILE_KEY, passwordKey: PASSWORD_KEY },
         ...otherSources,
       },
+      ...(plan.trustedCaConfigMap ? { trustedCA: { configMapName: plan.trustedCaConfigMap } } : {}),
     },
   };
 }
