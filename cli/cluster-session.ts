@@ -24,11 +24,25 @@ export class ClusterSession {
     return new ClusterSession(new KubeClient(connection, 1), namespace);
   }
 
-  /** Runs `use` with a session, and closes the connection however it ends. */
+  /**
+   * Runs `use` with a session, and closes the connection however it ends. A system error (the
+   * apiserver refused the connection, its name did not resolve, its certificate is not trusted)
+   * is reported with the apiserver's address, which the bare error does not name.
+   */
   static async with<T>(invocation: Invocation, use: (session: ClusterSession) => Promise<T>) {
     const session = ClusterSession.open(invocation);
     try {
       return await use(session);
+    } catch (err) {
+      if (err instanceof MtlsError || typeof (err as { code?: unknown }).code !== 'string') {
+        throw err;
+      }
+      const server = session.client.connection.server;
+      throw new MtlsError(
+        ErrorCode.KubeApiFailed,
+        `cannot reach the apiserver at ${server}: ${(err as Error).message}`,
+        { cause: err },
+      );
     } finally {
       session.client.close();
     }

@@ -77,6 +77,7 @@ describe('kubectl-mtls', () => {
     [['status', '--live'], 'status does not take --live'],
     [['p12'], 'p12 needs a subcommand (test), got nothing'],
     [['check'], 'URL is missing'],
+    [['check', 'https://x.example/', '--ca-file', 'ca.pem'], '--ca-file is for --live'],
     [['upload', 'x.p12'], '--name is required'],
     [['upload', 'x.p12', '--name', 'Partner_1'], "--name 'Partner_1' is not a valid name"],
   ])('exits 2 on %j: %s', async (args, message) => {
@@ -95,6 +96,24 @@ describe('kubectl-mtls', () => {
       env: { KUBECONFIG: '/nowhere/env-kc' },
     });
     expect(fromFlag.stderr).toContain('cannot read the kubeconfig /nowhere/flag-kc');
+  });
+
+  it('exits 1 naming the apiserver it cannot reach', async () => {
+    const kubeconfig = path.join(pki.dir, 'closed-port-kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        'current-context': 'c',
+        contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+        clusters: [{ name: 'k', cluster: { server: 'https://127.0.0.1:9' } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+      }),
+    );
+    const run = await runKubectlMtls(['status', '--kubeconfig', kubeconfig]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      'error: cannot reach the apiserver at https://127.0.0.1:9: connect ECONNREFUSED 127.0.0.1:9\n',
+    );
   });
 
   it('refuses a bad VAULT_ADDR for --live before calling anything', async () => {

@@ -71,6 +71,9 @@ export const checkCommand: Command = {
     const destination = destinationOfUrl(url);
     const workloadLabels = parseLabels(args);
     const live = args.switches.has('live') ? await prepareLive(invocation) : undefined;
+    const liveOnly = ['ca-file', 'timeout', 'vault-addr', 'vault-token', 'vault-mount'];
+    const stray = liveOnly.find((flag) => args.values.has(flag));
+    if (!live && stray) throw new UsageError(`--${stray} is for --live, which was not given`);
 
     const report = await ClusterSession.with(invocation, async (session) => {
       const decision = decideMappings(await session.mappings(), destination, workloadLabels);
