@@ -9,7 +9,7 @@ import { createLogger } from '../../core/log/logger';
 import { startOperator, type RunningOperator } from '../../operator/operator';
 import type { MtlsCertificate, MtlsMapping } from '../../core/resources/types';
 import { eventualValue } from './eventually';
-import { adminKubeConfig, kubectl, readGroundEnv } from './ground';
+import { adminKubeClient, adminKubeConfig, kubectl, readGroundEnv } from './ground';
 
 /** The CRDs are applied once per run, by the first suite that needs them. */
 export function applyCrds(): void {
@@ -29,7 +29,7 @@ export async function runOperator(options: Partial<OperatorConfig> = {}): Promis
   };
   return startOperator({
     config,
-    kubeConfig: adminKubeConfig(),
+    client: adminKubeClient(),
     log: createLogger('operator', process.env.MTLS_TEST_LOG_LEVEL ?? 'warn'),
   });
 }
