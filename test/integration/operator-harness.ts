@@ -94,6 +94,23 @@ export class Resources {
     return this.get('mtlsmappings', name) as Promise<MtlsMapping | undefined>;
   }
 
+  /** Adds labels to an object, as another client editing it would. */
+  async label(plural: 'mtlscertificates' | 'mtlsmappings', name: string, labels: object) {
+    await this.custom.patchNamespacedCustomObject(
+      { ...this.at(plural), name, body: { metadata: { labels } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+  }
+
+  /** The Events recorded on an object of the namespace. */
+  async events(name: string): Promise<k8s.CoreV1Event[]> {
+    const list = await this.core.listNamespacedEvent({
+      namespace: this.namespace,
+      fieldSelector: `involvedObject.name=${name}`,
+    });
+    return list.items;
+  }
+
   async delete(plural: 'mtlscertificates' | 'mtlsmappings', name: string): Promise<void> {
     await this.custom.deleteNamespacedCustomObject({ ...this.at(plural), name });
   }
