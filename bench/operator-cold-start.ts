@@ -4,9 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import * as k8s from '@kubernetes/client-node';
-
-import { reuseConnections } from '../core/kube/reuse-connections';
+import { CoreResources, collectionPath } from '../core/kube/api-paths';
+import { KubeClient } from '../core/kube/kube-client';
+import { connectionFromKubeconfig } from '../core/kube/kube-connection';
+import { RESOURCES } from '../core/resources/api-resources';
 
 // Cold start of the operator: 1,000 MtlsCertificates from PKCS#12 Secrets across 10 namespaces
 // exist before it starts; measured is the time until all are Ready, and its peak RSS.
@@ -21,42 +22,31 @@ type Figures = { operator_1000_ready_s: number; operator_peak_rss_mb: number };
 /** Runs the measurement against the control plane whose env file is given. */
 export async function measureOperatorColdStart(envFile: string): Promise<Figures> {
   const env = readEnv(envFile);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(env.KUBECONFIG);
-  reuseConnections(kc);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const client = new KubeClient(connectionFromKubeconfig(env.KUBECONFIG));
 
   const files = makePkcs12Files(DISTINCT_CERTIFICATES);
   const jobs: (() => Promise<unknown>)[] = [];
   for (let n = 0; n < NAMESPACES; n++) {
     const namespace = `bench-${n}`;
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await client.create(collectionPath(CoreResources.namespaces), {
+      metadata: { name: namespace },
+    });
     for (let i = 0; i < PER_NAMESPACE; i++) {
       const name = `cert-${i}`;
       const file = files[(n * PER_NAMESPACE + i) % files.length];
       jobs.push(async () => {
-        await core.createNamespacedSecret({
-          namespace,
-          body: {
-            metadata: { name },
-            data: {
-              'keystore.p12': file.toString('base64'),
-              password: Buffer.from(PASSWORD).toString('base64'),
-            },
+        await client.create(collectionPath(CoreResources.secrets, namespace), {
+          metadata: { name },
+          data: {
+            'keystore.p12': file.toString('base64'),
+            password: Buffer.from(PASSWORD).toString('base64'),
           },
         });
-        await custom.createNamespacedCustomObject({
-          group: 'mtls.io',
-          version: 'v1alpha1',
-          plural: 'mtlscertificates',
-          namespace,
-          body: {
-            apiVersion: 'mtls.io/v1alpha1',
-            kind: 'MtlsCertificate',
-            metadata: { name },
-            spec: { source: { pkcs12: { secretName: name } } },
-          },
+        await client.create(collectionPath(RESOURCES.certificates, namespace), {
+          apiVersion: 'mtls.io/v1alpha1',
+          kind: 'MtlsCertificate',
+          metadata: { name },
+          spec: { source: { pkcs12: { secretName: name } } },
         });
       });
     }
@@ -77,7 +67,7 @@ export async function measureOperatorColdStart(envFile: string): Promise<Figures
   try {
     for (;;) {
       peakKb = Math.max(peakKb, peakRssKb(operator.pid!));
-      if ((await countReady(custom)) >= total) break;
+      if ((await countReady(client)) >= total) break;
       if (operator.exitCode !== null) throw new Error('the operator exited during the benchmark');
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -93,15 +83,14 @@ export async function measureOperatorColdStart(envFile: string): Promise<Figures
       operator.kill('SIGTERM');
       await exited;
     }
+    client.close();
   }
 }
 
-async function countReady(custom: k8s.CustomObjectsApi): Promise<number> {
-  const list = (await custom.listClusterCustomObject({
-    group: 'mtls.io',
-    version: 'v1alpha1',
-    plural: 'mtlscertificates',
-  })) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] };
+async function countReady(client: KubeClient): Promise<number> {
+  const list = await client.request<{
+    items: { status?: { conditions?: { type: string; status: string }[] } }[];
+  }>('GET', collectionPath(RESOURCES.certificates));
   return list.items.filter((item) =>
     item.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
   ).length;

@@ -1,11 +1,12 @@
-import { KubeConfig } from '@kubernetes/client-node';
-
 import {
   loadOperatorConfig,
   operatorHelp,
   type OperatorConfig,
 } from '../core/config/operator-config';
 import { ConfigError } from '../core/config/options';
+import { ErrorCode, hasCode } from '../core/errors/codes';
+import { KubeClient } from '../core/kube/kube-client';
+import { loadKubeConnection, type KubeConnection } from '../core/kube/kube-connection';
 import { createLogger } from '../core/log/logger';
 import { startOperator } from './operator';
 
@@ -26,11 +27,16 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const log = createLogger('operator', config.logLevel);
-  const kubeConfig = new KubeConfig();
-  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
-  else kubeConfig.loadFromCluster();
+  let connection: KubeConnection;
+  try {
+    connection = loadKubeConnection(config.kubeconfig);
+  } catch (err) {
+    if (!hasCode(err, ErrorCode.KubeconfigInvalid)) throw err;
+    process.stderr.write(`mtls-operator: ${err.message}\n`);
+    return 2;
+  }
 
-  const operator = await startOperator({ config, kubeConfig, log });
+  const operator = await startOperator({ config, client: new KubeClient(connection), log });
   let signalled = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

@@ -1,12 +1,9 @@
 import { readFile } from 'node:fs/promises';
 
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
 import type { OperatorConfig } from '../core/config/operator-config';
-import { KubeClient } from '../core/kube/kube-client';
-import { loadKubeConnection } from '../core/kube/kube-connection';
-import { reuseConnections } from '../core/kube/reuse-connections';
+import type { KubeClient } from '../core/kube/kube-client';
 import type { Logger } from '../core/log/logger';
 import { VaultKv, type VaultAuth } from '../core/vault/kv-client';
 import { reconcileCertificate } from './certificates/reconcile-certificate';
@@ -18,6 +15,7 @@ import type { MtlsCertificate, MtlsMapping } from '../core/resources/types';
 import { Controller, generationChanged } from './runtime/controller';
 import { ControllerMetrics } from './runtime/controller-metrics';
 import { LeaderElector } from './runtime/leader-elector';
+import type { InformedObject } from './runtime/object-key';
 import { ProbeServer } from './runtime/probe-server';
 import { ResilientInformer } from './runtime/resilient-informer';
 import { startWebhook } from './webhook/start-webhook';
@@ -25,7 +23,8 @@ import { startWebhook } from './webhook/start-webhook';
 /** What the operator runs on. */
 export type OperatorEnvironment = {
   config: OperatorConfig;
-  kubeConfig: KubeConfig;
+  /** The apiserver connection; the operator closes it when it stops. */
+  client: KubeClient;
   log: Logger;
   now?: () => Date;
 };
@@ -47,8 +46,7 @@ export type RunningOperator = {
  * server, which every replica serves.
  */
 export async function startOperator(environment: OperatorEnvironment): Promise<RunningOperator> {
-  const { config, log } = environment;
-  const kubeConfig = reuseConnections(environment.kubeConfig);
+  const { config, client, log } = environment;
   const now = environment.now ?? (() => new Date());
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -62,18 +60,19 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
     timeoutMs: config.vaultTimeoutMs,
     observe: (operation, seconds, code) => metrics.observeVault(operation, seconds, code),
   });
-  const cluster = new Cluster(kubeConfig);
+  const cluster = new Cluster(client);
 
-  const informer = <T extends KubernetesObject>(
+  const informer = <T extends InformedObject>(
     resource: (typeof RESOURCES)[keyof typeof RESOURCES],
-  ) => new ResilientInformer<T>({ kubeConfig, resource, logger: log });
-  const certificates = informer<MtlsCertificate & KubernetesObject>(RESOURCES.certificates);
-  const mappings = informer<MtlsMapping & KubernetesObject>(RESOURCES.mappings);
+  ) => new ResilientInformer<T>({ client, resource, logger: log });
+  const certificates = informer<MtlsCertificate>(RESOURCES.certificates);
+  const mappings = informer<MtlsMapping>(RESOURCES.mappings);
   // Which Secret changed is all the controller needs; the reconcile reads its content afresh,
-  // so the cache keeps no key material and stays small however many Secrets the cluster has.
-  const secrets = new ResilientInformer<KubernetesObject>({
-    kubeConfig,
+  // so the apiserver sends metadata only, and the cache stays small however many Secrets exist.
+  const secrets = new ResilientInformer<InformedObject>({
+    client,
     resource: RESOURCES.secrets,
+    metadataOnly: true,
     logger: log,
     transform: ({ metadata }) => ({
       metadata: {
@@ -150,10 +149,8 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
   });
   const probePort = await probes.start();
   // Every replica serves the injection webhook, leader or not.
-  const webhookClient =
-    config.webhook === 'on' ? new KubeClient(loadKubeConnection(config.kubeconfig)) : undefined;
   const webhook =
-    webhookClient && (await startWebhook({ client: webhookClient, config, log, registry }));
+    config.webhook === 'on' ? await startWebhook({ client, config, log, registry }) : undefined;
 
   let finish: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (finish = resolve));
@@ -163,7 +160,7 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
   const elector =
     config.leaderElection === 'on'
       ? new LeaderElector({
-          kubeConfig,
+          client,
           namespace: config.leaseNamespace,
           name: config.leaseName,
           identity: config.identity,
@@ -183,8 +180,8 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
       await stopControllers();
       await elector?.stop(options);
       await webhook?.stop();
-      webhookClient?.close();
       await probes.close();
+      client.close();
       log.info('operator stopped');
       finish();
     })();
@@ -209,8 +206,8 @@ function vaultAuth(config: OperatorConfig): VaultAuth {
 }
 
 function certificatesUsing(
-  certificates: ResilientInformer<MtlsCertificate & KubernetesObject>,
-  secret: KubernetesObject,
+  certificates: ResilientInformer<MtlsCertificate>,
+  secret: InformedObject,
 ): string[] {
   const { namespace, name } = secret.metadata ?? {};
   return certificates

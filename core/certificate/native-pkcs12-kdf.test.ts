@@ -34,4 +34,12 @@ describe('useNativePkcs12Kdf', () => {
     expect(pbe.generatePkcs12Key).not.toBe(javascript);
     expect(derive(pbe.generatePkcs12Key)).toEqual(expected);
   });
+
+  it('is what forge uses for the MAC key of a PKCS#12 file', () => {
+    useNativePkcs12Kdf();
+
+    const pkcs12 = forge.pkcs12 as unknown as { generateKey: Kdf };
+    const pbe = (forge.pki as unknown as { pbe: { generatePkcs12Key: Kdf } }).pbe;
+    expect(pkcs12.generateKey).toBe(pbe.generatePkcs12Key);
+  });
 });

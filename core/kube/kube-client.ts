@@ -28,6 +28,11 @@ export function isConflict(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 409;
 }
 
+/** True when a watch or list resumed from a resourceVersion the apiserver no longer keeps. */
+export function isGone(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 410;
+}
+
 /** True when the object to create exists already. */
 export function isAlreadyExists(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 409 && err.reason === 'AlreadyExists';
@@ -45,8 +50,22 @@ export type KubeRequest = {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** The representation asked for; default plain JSON. */
+  accept?: string;
   timeoutMs?: number;
 };
+
+/**
+ * Accept headers that ask for metadata only (PartialObjectMetadata), for callers that need to
+ * know which objects exist and when they change, not their content. The apiserver goes by the
+ * first type it can serve, so a list and a watch each need their own.
+ */
+export const MetadataOnly = {
+  /** For a list: a PartialObjectMetadataList. */
+  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
+  /** For one object, and for the object of each watch event. */
+  object: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json',
+} as const;
 
 /** What a watch reports: each event, and its end (an error, or undefined when it closed). */
 export type WatchHandlers<T> = {
@@ -133,6 +152,7 @@ export class KubeClient {
     path: string,
     query: KubeRequest['query'],
     handlers: WatchHandlers<T>,
+    options: Pick<KubeRequest, 'accept'> = {},
   ): Promise<AbortController> {
     const abort = new AbortController();
     let done = false;
@@ -144,6 +164,7 @@ export class KubeClient {
 
     const response = await this.send('GET', path, {
       query: { ...query, watch: true },
+      accept: options.accept,
       timeoutMs: 0,
       signal: abort.signal,
     });
@@ -155,13 +176,22 @@ export class KubeClient {
     let pending = '';
     response.setEncoding('utf8');
     response.on('data', (chunk: string) => {
+      if (done) return;
       pending += chunk;
       let newline = pending.indexOf('\n');
       while (newline >= 0) {
         const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
         if (line.trim()) {
-          const event = JSON.parse(line) as { type: string; object: T };
+          let event: { type: string; object: T };
+          try {
+            event = JSON.parse(line) as { type: string; object: T };
+          } catch (err) {
+            // Not an event (a proxy's error page, say): end this watch; the caller resumes it.
+            finish(err);
+            response.destroy();
+            return;
+          }
           handlers.onEvent(event.type, event.object);
         }
         newline = pending.indexOf('\n');
@@ -188,7 +218,7 @@ export class KubeClient {
       if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
     }
 
-    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+    const headers: http.OutgoingHttpHeaders = { accept: options.accept ?? 'application/json' };
     const authorization = this.connection.authorization();
     if (authorization) headers.authorization = authorization;
     let payload: string | undefined;

@@ -1,43 +1,25 @@
-import * as k8s from '@kubernetes/client-node';
-
-import {
-  GROUP,
-  PLURAL,
-  VERSION,
-  type MtlsCertificate,
-  type MtlsCertificateStatus,
-  type MtlsMapping,
-  type MtlsMappingStatus,
+import { CoreResources, collectionPath, objectPath } from '../../core/kube/api-paths';
+import type { KubeClient } from '../../core/kube/kube-client';
+import { RESOURCES } from '../../core/resources/api-resources';
+import type {
+  MtlsCertificate,
+  MtlsCertificateStatus,
+  MtlsMapping,
+  MtlsMappingStatus,
 } from '../../core/resources/types';
 
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-
-/** True when the apiserver answered that the object does not exist. */
-export function isNotFound(err: unknown): boolean {
-  return (err as { code?: number }).code === 404;
-}
-
-/** True when the apiserver refused a write because the object changed since it was read. */
-export function isConflict(err: unknown): boolean {
-  return (err as { code?: number }).code === 409;
-}
+type CustomResource = typeof RESOURCES.certificates | typeof RESOURCES.mappings;
 
 /**
  * The operator's view of the cluster: the custom resources, the Secrets and ConfigMaps they
  * refer to, and Events. Reads go to the apiserver, so a reconcile always sees the latest state.
  */
 export class Cluster {
-  private readonly custom: k8s.CustomObjectsApi;
-  private readonly core: k8s.CoreV1Api;
-
-  constructor(kubeConfig: k8s.KubeConfig) {
-    this.custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
-  }
+  constructor(private readonly client: KubeClient) {}
 
   /** Reads an MtlsCertificate, or undefined when it is gone. */
   async getCertificate(namespace: string, name: string): Promise<MtlsCertificate | undefined> {
-    return this.getCustom<MtlsCertificate>(PLURAL.MtlsCertificate, namespace, name);
+    return this.client.get<MtlsCertificate>(objectPath(RESOURCES.certificates, namespace, name));
   }
 
   /** Replaces an MtlsCertificate's status. */
@@ -46,12 +28,12 @@ export class Cluster {
     name: string,
     status: MtlsCertificateStatus,
   ): Promise<void> {
-    await this.patchStatus(PLURAL.MtlsCertificate, namespace, name, status);
+    await this.patchStatus(RESOURCES.certificates, namespace, name, status);
   }
 
   /** Replaces an MtlsMapping's status. */
   async patchMappingStatus(namespace: string, name: string, status: MtlsMappingStatus) {
-    await this.patchStatus(PLURAL.MtlsMapping, namespace, name, status);
+    await this.patchStatus(RESOURCES.mappings, namespace, name, status);
   }
 
   /**
@@ -63,17 +45,9 @@ export class Cluster {
     finalizers: string[],
   ): Promise<void> {
     const { namespace, name, resourceVersion } = certificate.metadata;
-    await this.custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        plural: PLURAL.MtlsCertificate,
-        namespace,
-        name,
-        body: { metadata: { finalizers, resourceVersion } },
-      },
-      mergePatch,
-    );
+    await this.client.patch(objectPath(RESOURCES.certificates, namespace, name), {
+      metadata: { finalizers, resourceVersion },
+    });
   }
 
   /** Reads a Secret's data, decoded, or undefined when the Secret does not exist. */
@@ -81,28 +55,24 @@ export class Cluster {
     namespace: string,
     name: string,
   ): Promise<{ type?: string; data: Record<string, Buffer> } | undefined> {
-    try {
-      const secret = await this.core.readNamespacedSecret({ namespace, name });
-      const data: Record<string, Buffer> = {};
-      for (const [key, value] of Object.entries(secret.data ?? {})) {
-        data[key] = Buffer.from(value, 'base64');
-      }
-      return { type: secret.type, data };
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
+    const secret = await this.client.get<{ type?: string; data?: Record<string, string> }>(
+      objectPath(CoreResources.secrets, namespace, name),
+    );
+    if (!secret) return undefined;
+
+    const data: Record<string, Buffer> = {};
+    for (const [key, value] of Object.entries(secret.data ?? {})) {
+      data[key] = Buffer.from(value, 'base64');
     }
+    return { type: secret.type, data };
   }
 
   /** Reads one key of a ConfigMap, or undefined when the ConfigMap or the key is missing. */
   async getConfigMapValue(namespace: string, name: string, key: string) {
-    try {
-      const configMap = await this.core.readNamespacedConfigMap({ namespace, name });
-      return configMap.data?.[key];
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const configMap = await this.client.get<{ data?: Record<string, string> }>(
+      objectPath(CoreResources.configMaps, namespace, name),
+    );
+    return configMap?.data?.[key];
   }
 
   /** Records an Event on an object, for `kubectl describe`. */
@@ -112,50 +82,35 @@ export class Cluster {
     reason: string,
     message: string,
   ): Promise<void> {
-    const now = new Date();
+    const now = new Date().toISOString();
     const { namespace, name, uid } = object.metadata;
-    await this.core.createNamespacedEvent({
-      namespace,
-      body: {
-        metadata: { generateName: `${name}.`, namespace },
-        involvedObject: {
-          apiVersion: object.apiVersion,
-          kind: object.kind,
-          name,
-          namespace,
-          uid,
-        },
-        type,
-        reason,
-        message,
-        source: { component: 'mtls-operator' },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
+    await this.client.create(collectionPath(CoreResources.events, namespace), {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${name}.`, namespace },
+      involvedObject: {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name,
+        namespace,
+        uid,
       },
+      type,
+      reason,
+      message,
+      source: { component: 'mtls-operator' },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
     });
   }
 
-  private async getCustom<T>(plural: string, namespace: string, name: string) {
-    try {
-      const object = await this.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural,
-        namespace,
-        name,
-      });
-      return object as T;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  private async patchStatus(plural: string, namespace: string, name: string, status: object) {
-    await this.custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, plural, namespace, name, body: { status } },
-      mergePatch,
-    );
+  private async patchStatus(
+    resource: CustomResource,
+    namespace: string,
+    name: string,
+    status: object,
+  ) {
+    await this.client.patch(objectPath(resource, namespace, name, 'status'), { status });
   }
 }

@@ -1,8 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
-
-import { ApiException, type KubeConfig } from '@kubernetes/client-node';
-
+import type { KubeClient } from '../../core/kube/kube-client';
 import type { InformedObject } from './object-key';
 
 export { collectionPath, type ApiResource } from '../../core/kube/api-paths';
@@ -13,6 +9,15 @@ export type ObjectList<T> = {
   items: T[];
 };
 
+/** How to list a collection: which objects, and in which representation. */
+export type ListOptions<T> = {
+  labelSelector?: string;
+  /** The media types asked for, e.g. metadata only; default plain JSON. */
+  accept?: string;
+  /** Shapes each item as soon as its page arrives, so a page is not held longer than needed. */
+  transform?: (item: T) => T;
+};
+
 // Pages keep a large list from arriving as one huge response.
 const PAGE_SIZE = 500;
 
@@ -21,57 +26,23 @@ const PAGE_SIZE = 500;
  * continue tokens. The list's resourceVersion is the one to start a watch from.
  */
 export async function listCollection<T extends InformedObject>(
-  kubeConfig: KubeConfig,
+  client: KubeClient,
   path: string,
-  labelSelector?: string,
+  options: ListOptions<T> = {},
 ): Promise<ObjectList<T>> {
   const items: T[] = [];
   let resourceVersion = '';
   let continueToken: string | undefined;
 
   do {
-    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
-    if (labelSelector) query.set('labelSelector', labelSelector);
-    if (continueToken) query.set('continue', continueToken);
-
-    const page = (await getJson(kubeConfig, `${path}?${query}`)) as ObjectList<T>;
-    items.push(...(page.items ?? []));
+    const page = await client.request<ObjectList<T>>('GET', path, {
+      query: { limit: PAGE_SIZE, labelSelector: options.labelSelector, continue: continueToken },
+      accept: options.accept,
+    });
+    for (const item of page.items ?? []) items.push(options.transform?.(item) ?? item);
     resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     continueToken = page.metadata?.continue || undefined;
   } while (continueToken);
 
   return { metadata: { resourceVersion }, items };
-}
-
-async function getJson(kubeConfig: KubeConfig, pathAndQuery: string): Promise<unknown> {
-  const server = kubeConfig.getCurrentCluster()?.server;
-  if (!server) throw new Error('the kubeconfig has no current cluster: set its current-context');
-
-  const url = new URL(server.replace(/\/$/, '') + pathAndQuery);
-  const options: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
-  await kubeConfig.applyToHTTPSOptions(options);
-  const transport = url.protocol === 'https:' ? https : http;
-
-  return new Promise((resolve, reject) => {
-    const request = transport.request(url, options, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const status = response.statusCode ?? 0;
-        if (status < 200 || status >= 300) {
-          reject(new ApiException(status, `list ${url.pathname} failed`, body, {}));
-          return;
-        }
-        try {
-          resolve(JSON.parse(body));
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
-    request.on('error', reject);
-    request.end();
-  });
 }

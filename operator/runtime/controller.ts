@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import { isConflict } from '../../core/kube/kube-client';
 import type { Logger } from '../../core/log/logger';
 import type { ControllerMetrics, ReconcileOutcome } from './controller-metrics';
 import { objectKey, parseObjectKey, type InformedObject } from './object-key';
@@ -179,7 +180,7 @@ export class Controller<T extends InformedObject = InformedObject> {
     const retries = this.queue.retries(key);
     const delayMs = this.queue.addRateLimited(key);
     // Another writer got there first: expected under concurrency, so not an error.
-    if ((err as { code?: unknown }).code === 409) {
+    if (isConflict(err)) {
       log.info('reconcile hit a conflict, retrying', { delayMs, retries });
       return 'conflict';
     }

@@ -2,19 +2,30 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import {
-  CoordinationV1Api,
-  V1MicroTime,
-  type KubeConfig,
-  type V1Lease,
-  type V1LeaseSpec,
-} from '@kubernetes/client-node';
-
+import { CoreResources, collectionPath, objectPath } from '../../core/kube/api-paths';
+import { isConflict, type KubeClient } from '../../core/kube/kube-client';
 import type { Logger } from '../../core/log/logger';
+
+/** The fields of a coordination.k8s.io/v1 Lease the election reads and writes. */
+type LeaseSpec = {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  /** MicroTime strings, as the apiserver sends and expects them. */
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+};
+
+type Lease = {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec?: LeaseSpec;
+};
 
 /** Which Lease to contend for, how, and whom to tell. */
 export type LeaderElectorOptions = {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   namespace: string;
   /** The Lease's name, shared by every replica that contends. */
   name: string;
@@ -44,7 +55,8 @@ export class LeaderElector {
   /** The name this replica writes into the Lease. */
   readonly identity: string;
 
-  private readonly api: CoordinationV1Api;
+  private readonly client: KubeClient;
+  private readonly leasePath: string;
   private readonly leaseDurationSeconds: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
@@ -56,7 +68,8 @@ export class LeaderElector {
   private observedHolder: string | undefined;
 
   constructor(private readonly options: LeaderElectorOptions) {
-    this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.client = options.client;
+    this.leasePath = objectPath(CoreResources.leases, options.namespace, options.name);
     this.identity = options.identity ?? `${hostname()}_${randomUUID().slice(0, 8)}`;
     this.leaseDurationSeconds = options.leaseDurationSeconds ?? 15;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
@@ -139,10 +152,10 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
-    const { namespace, name } = this.options;
     const now = new Date();
     try {
-      const lease = await this.api.readNamespacedLease({ name, namespace });
+      const lease = await this.client.get<Lease>(this.leasePath);
+      if (!lease) return await this.create(now);
       const spec = lease.spec ?? {};
       this.observe(spec.holderIdentity ?? '');
 
@@ -153,74 +166,70 @@ export class LeaderElector {
       }
 
       const ours = holder === this.identity;
-      const body: V1Lease = {
-        metadata: { name, namespace, resourceVersion: lease.metadata?.resourceVersion },
-        spec: {
+      await this.client.replace(
+        this.leasePath,
+        this.lease(lease.metadata.resourceVersion, {
           holderIdentity: this.identity,
           leaseDurationSeconds: this.leaseDurationSeconds,
-          acquireTime: ours && spec.acquireTime ? spec.acquireTime : new V1MicroTime(now),
-          renewTime: new V1MicroTime(now),
+          acquireTime: ours && spec.acquireTime ? spec.acquireTime : microTime(now),
+          renewTime: microTime(now),
           leaseTransitions: (spec.leaseTransitions ?? 0) + (ours ? 0 : 1),
-        },
-      };
-      await this.api.replaceNamespacedLease({ name, namespace, body });
+        }),
+      );
       this.observe(this.identity);
       return true;
     } catch (err) {
-      return this.afterFailure(err, now);
+      // 409: another replica wrote the Lease since it was read, and holds it.
+      if (!isConflict(err)) this.log.warn('lease request failed', { err });
+      return false;
     }
   }
 
-  private async afterFailure(err: unknown, now: Date): Promise<boolean> {
-    const code = (err as { code?: unknown }).code;
-    if (code === 409) return false;
-    if (code !== 404) {
-      this.log.warn('lease request failed', { err });
-      return false;
-    }
-
-    const { namespace, name } = this.options;
-    const body: V1Lease = {
-      metadata: { name, namespace },
-      spec: {
-        holderIdentity: this.identity,
-        leaseDurationSeconds: this.leaseDurationSeconds,
-        acquireTime: new V1MicroTime(now),
-        renewTime: new V1MicroTime(now),
-        leaseTransitions: 0,
-      },
-    };
+  private async create(now: Date): Promise<boolean> {
+    const lease = this.lease(undefined, {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: this.leaseDurationSeconds,
+      acquireTime: microTime(now),
+      renewTime: microTime(now),
+      leaseTransitions: 0,
+    });
     try {
-      await this.api.createNamespacedLease({ namespace, body });
+      await this.client.create(collectionPath(CoreResources.leases, this.options.namespace), lease);
       this.observe(this.identity);
       return true;
-    } catch (createErr) {
+    } catch (err) {
       // 409: another replica created it first and leads.
-      if ((createErr as { code?: unknown }).code !== 409) {
-        this.log.warn('lease create failed', { err: createErr });
-      }
+      if (!isConflict(err)) this.log.warn('lease create failed', { err });
       return false;
     }
+  }
+
+  private lease(resourceVersion: string | undefined, spec: LeaseSpec): Lease {
+    const { namespace, name } = this.options;
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace, resourceVersion },
+      spec,
+    };
   }
 
   private async release(): Promise<void> {
-    const { namespace, name } = this.options;
     try {
-      const lease = await this.api.readNamespacedLease({ name, namespace });
-      if (lease.spec?.holderIdentity !== this.identity) return;
+      const lease = await this.client.get<Lease>(this.leasePath);
+      if (lease?.spec?.holderIdentity !== this.identity) return;
 
-      const now = new V1MicroTime(Date.now());
+      const now = microTime(new Date());
       // No holder, renewed now with a one-second lease: others take over on their next try.
-      const body: V1Lease = {
-        metadata: { name, namespace, resourceVersion: lease.metadata?.resourceVersion },
-        spec: {
+      await this.client.replace(
+        this.leasePath,
+        this.lease(lease.metadata.resourceVersion, {
           leaseDurationSeconds: 1,
           acquireTime: now,
           renewTime: now,
           leaseTransitions: lease.spec?.leaseTransitions ?? 0,
-        },
-      };
-      await this.api.replaceNamespacedLease({ name, namespace, body });
+        }),
+      );
       this.log.info('released the lease', { identity: this.identity });
     } catch (err) {
       this.log.warn('could not release the lease, others take over when it expires', { err });
@@ -235,9 +244,13 @@ export class LeaderElector {
 }
 
 /** True when the holder has not renewed within its lease duration. */
-function isExpired(spec: V1LeaseSpec, now: Date): boolean {
+function isExpired(spec: LeaseSpec, now: Date): boolean {
   if (!spec.renewTime || !spec.leaseDurationSeconds) return true;
-  // Read back from the apiserver the time is the JSON string, whatever the declared type says.
-  const renewedAt = new Date(spec.renewTime as unknown as string).getTime();
+  const renewedAt = new Date(spec.renewTime).getTime();
   return renewedAt + spec.leaseDurationSeconds * 1000 < now.getTime();
+}
+
+/** A time as a MicroTime: RFC 3339 with exactly six fractional digits, which the API requires. */
+function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

@@ -1,6 +1,6 @@
 /**
- * The fields of an object the runtime relies on. Both client-node's classes and the operator's
- * own resource types fit, whatever they declare for timestamps.
+ * The fields of an object the runtime relies on. Any Kubernetes object fits, the operator's own
+ * resource types included, whatever they declare for timestamps.
  */
 export type InformedObject = {
   apiVersion?: string;

@@ -1,17 +1,16 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
-
 import { createLogger } from '../../core/log/logger';
+import type { InformedObject } from './object-key';
 import { ObjectStore } from './object-store';
 
-function configMap(name: string, resourceVersion: string, uid = `uid-${name}`): KubernetesObject {
+function configMap(name: string, resourceVersion: string, uid = `uid-${name}`): InformedObject {
   return { metadata: { name, namespace: 'shop', resourceVersion, uid } };
 }
 
 /** A store whose handlers write what they were told into `events`. */
-function recordingStore(): { store: ObjectStore<KubernetesObject>; events: string[] } {
-  const store = new ObjectStore<KubernetesObject>(createLogger('test', 'error'));
+function recordingStore(): { store: ObjectStore<InformedObject>; events: string[] } {
+  const store = new ObjectStore<InformedObject>(createLogger('test', 'error'));
   const events: string[] = [];
-  const describe = (object: KubernetesObject): string =>
+  const describe = (object: InformedObject): string =>
     `${object.metadata?.name}@${object.metadata?.resourceVersion}`;
   store.on('add', (object) => events.push(`add ${describe(object)}`));
   store.on('update', (object, previous) =>
@@ -65,7 +64,7 @@ describe('ObjectStore', () => {
 
   it('keeps telling the other handlers when one handler throws', () => {
     const { store, events } = recordingStore();
-    const broken = new ObjectStore<KubernetesObject>(createLogger('test', 'error'));
+    const broken = new ObjectStore<InformedObject>(createLogger('test', 'error'));
     broken.on('add', () => {
       throw new Error('handler bug');
     });

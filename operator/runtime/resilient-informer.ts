@@ -1,5 +1,4 @@
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
-
+import { isGone, MetadataOnly, type KubeClient } from '../../core/kube/kube-client';
 import type { Logger } from '../../core/log/logger';
 import { collectionPath, listCollection, type ApiResource } from './api-resource';
 import { Backoff, type BackoffOptions } from './backoff';
@@ -8,7 +7,7 @@ import { ObjectStore, type StoreHandlers } from './object-store';
 
 /** What a ResilientInformer watches and how it recovers. */
 export type ResilientInformerOptions<T extends InformedObject = InformedObject> = {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   resource: ApiResource;
   /** Watch one namespace; every namespace when absent. */
   namespace?: string;
@@ -19,6 +18,8 @@ export type ResilientInformerOptions<T extends InformedObject = InformedObject> 
   backoff?: BackoffOptions;
   /** The apiserver closes each watch after this long, so idle connections are renewed. */
   watchTimeoutSeconds?: number;
+  /** Ask for metadata only, for handlers that need to know what changed, not the content. */
+  metadataOnly?: boolean;
   /**
    * Shapes each object before it is cached, to keep only what the handlers read. Default: drop
    * metadata.managedFields, which no controller here reads and which is often half an object.
@@ -140,14 +141,14 @@ export class ResilientInformer<T extends InformedObject = InformedObject> {
   }
 
   private async relist(generation: number): Promise<void> {
-    const list = await listCollection<T>(
-      this.options.kubeConfig,
-      this.path,
-      this.options.labelSelector,
-    );
+    const list = await listCollection<T>(this.options.client, this.path, {
+      labelSelector: this.options.labelSelector,
+      accept: this.options.metadataOnly ? MetadataOnly.list : undefined,
+      transform: (item) => this.transform(item),
+    });
     if (generation !== this.generation) return;
 
-    this.store.replace(list.items.map((item) => this.transform(item)));
+    this.store.replace(list.items);
     this.resourceVersion = list.metadata?.resourceVersion ?? '';
     this.backoff.reset();
     this.log.debug('informer listed', { count: list.items.length });
@@ -176,7 +177,7 @@ export class ResilientInformer<T extends InformedObject = InformedObject> {
       if (type === 'ERROR') streamError = object as WatchStatus;
       else this.apply(type, object);
     };
-    const onDone = (err: unknown): void => {
+    const onDone = (err?: unknown): void => {
       if (generation !== this.generation) return;
       if (streamError?.code === 410) {
         // The resourceVersion is too old to resume from: list afresh, no need to wait.
@@ -193,7 +194,12 @@ export class ResilientInformer<T extends InformedObject = InformedObject> {
       }
     };
 
-    const abort = await new Watch(this.options.kubeConfig).watch(this.path, query, onEvent, onDone);
+    const abort = await this.options.client.watch<T>(
+      this.path,
+      query,
+      { onEvent, onDone },
+      { accept: this.options.metadataOnly ? MetadataOnly.object : undefined },
+    );
     // Stopped or reconnected while the request was being made: that watch is not ours any more.
     if (generation !== this.generation) abort.abort();
     else this.abortWatch = abort;
@@ -231,8 +237,7 @@ export class ResilientInformer<T extends InformedObject = InformedObject> {
   private retryLater(generation: number, err: unknown): void {
     if (generation !== this.generation || !this.running) return;
 
-    const status = (err as { statusCode?: number; code?: number }).statusCode ?? 0;
-    if (status === 410 || (err as { code?: unknown }).code === 410) this.resourceVersion = '';
+    if (isGone(err)) this.resourceVersion = '';
 
     this.generation += 1;
     this.abortWatch?.abort();

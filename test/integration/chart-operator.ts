@@ -6,6 +6,8 @@ import * as k8s from '@kubernetes/client-node';
 
 import { OPERATOR_OPTIONS } from '../../core/config/operator-config';
 import { parseOptions } from '../../core/config/options';
+import { KubeClient } from '../../core/kube/kube-client';
+import { connectionFromKubeconfig } from '../../core/kube/kube-connection';
 import { createLogger } from '../../core/log/logger';
 import { startOperator, type RunningOperator } from '../../operator/operator';
 import { adminKubeConfig, readGroundEnv } from './ground';
@@ -79,17 +81,17 @@ export async function runOperatorAs(chart: ChartOperator): Promise<RunningOperat
     ],
     {},
   );
-  const cluster = kc.getCurrentCluster()!;
-  const kubeConfig = new k8s.KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: chart.serviceAccount, token: await token([]) }],
-    contexts: [{ name: 'chart', cluster: cluster.name, user: chart.serviceAccount }],
-    currentContext: 'chart',
+  // The admin's server and CA, but the chart's ServiceAccount as the only identity.
+  const admin = connectionFromKubeconfig(readGroundEnv().KUBECONFIG);
+  const authorization = `Bearer ${await token([])}`;
+  const client = new KubeClient({
+    ...admin,
+    tls: { ca: admin.tls.ca, rejectUnauthorized: true },
+    authorization: () => authorization,
   });
 
   const log = createLogger('operator', process.env.MTLS_TEST_LOG_LEVEL ?? 'warn');
-  const operator = await startOperator({ config, kubeConfig, log });
+  const operator = await startOperator({ config, client, log });
   // The operator reads the token again at every login: the file stays until it stopped.
   void operator.stopped.then(() => rmSync(tokenDir, { recursive: true, force: true }));
   return operator;

@@ -11,7 +11,7 @@ import {
   type Reconciler,
 } from '../../operator/runtime';
 import { eventually } from './eventually';
-import { adminKubeConfig, uniqueName } from './ground';
+import { adminKubeClient, adminKubeConfig, uniqueName } from './ground';
 
 // A controller on real ConfigMaps (the primary objects) that reference Secrets (watched).
 
@@ -43,6 +43,7 @@ function recordingLogger(lines: LogLine[], inherited: LogFields = {}): Logger {
 describe('Controller', () => {
   const kc = adminKubeConfig();
   const core = kc.makeApiClient(k8s.CoreV1Api);
+  const client = adminKubeClient();
   let namespace: string;
   let lines: LogLine[];
   let registry: Registry;
@@ -52,13 +53,13 @@ describe('Controller', () => {
   function startController(reconcile: Reconciler): Promise<void> {
     const logger = recordingLogger(lines);
     const informer = new ResilientInformer<k8s.V1ConfigMap>({
-      kubeConfig: kc,
+      client,
       resource: CONFIG_MAPS,
       namespace,
       logger,
     });
     const secrets = new ResilientInformer<k8s.V1Secret>({
-      kubeConfig: kc,
+      client,
       resource: SECRETS,
       namespace,
       logger,
@@ -99,6 +100,8 @@ describe('Controller', () => {
     await controller?.stop();
     controller = undefined;
   });
+
+  afterAll(() => client.close());
 
   it('reconciles each object, and those that reference a Secret when it changes', async () => {
     const calls: string[] = [];

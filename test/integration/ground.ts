@@ -4,6 +4,9 @@ import path from 'node:path';
 
 import * as k8s from '@kubernetes/client-node';
 
+import { KubeClient } from '../../core/kube/kube-client';
+import { connectionFromKubeconfig } from '../../core/kube/kube-connection';
+
 /** The folder where the integration run keeps its own control plane, apart from `.cluster`. */
 export const GROUND_DIR = path.resolve(__dirname, '../../.testground');
 const SCRIPTS = path.resolve(__dirname, '../ground');
@@ -41,6 +44,11 @@ export function adminKubeConfig(): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(readGroundEnv().KUBECONFIG);
   return kc;
+}
+
+/** The project's own API client, as the ground's admin user; close it when done. */
+export function adminKubeClient(): KubeClient {
+  return new KubeClient(connectionFromKubeconfig(readGroundEnv().KUBECONFIG));
 }
 
 /** Runs the ground's kubectl as admin and returns what it printed. */

@@ -1,7 +1,13 @@
 import tls from 'node:tls';
 
 import { CoreResources, collectionPath, objectPath } from '../../core/kube/api-paths';
-import { isAlreadyExists, isConflict, KubeApiError, KubeClient } from '../../core/kube/kube-client';
+import {
+  isAlreadyExists,
+  isConflict,
+  KubeApiError,
+  KubeClient,
+  MetadataOnly,
+} from '../../core/kube/kube-client';
 import { connectionFromKubeconfig } from '../../core/kube/kube-connection';
 import { eventually } from './eventually';
 import { readGroundEnv, uniqueName } from './ground';
@@ -83,6 +89,35 @@ describe('KubeClient against the real apiserver', () => {
     expect(seen).toEqual(['ADDED watched', 'DELETED watched']);
     watch.abort();
     await eventually('the watch reports its end', () => ended);
+  });
+
+  it('lists and watches metadata only, without the objects content', async () => {
+    const collection = collectionPath(configMaps, namespace);
+    await client.create(collection, {
+      metadata: { name: 'bulky' },
+      data: { payload: 'x'.repeat(64) },
+    });
+    const list = await client.request<{
+      items: ConfigMap[];
+      metadata: { resourceVersion: string };
+    }>('GET', collection, { accept: MetadataOnly.list });
+    const seen: ConfigMap[] = [];
+
+    const watch = await client.watch<ConfigMap>(
+      collection,
+      { resourceVersion: list.metadata.resourceVersion },
+      { onEvent: (_type, object) => seen.push(object), onDone: () => undefined },
+      { accept: MetadataOnly.object },
+    );
+    await client.patch(objectPath(configMaps, namespace, 'bulky'), { data: { more: 'y' } });
+    await eventually('the change arrives', () => seen.length >= 1);
+    watch.abort();
+
+    const bulky = list.items.find((item) => item.metadata.name === 'bulky');
+    expect(bulky?.metadata.resourceVersion).toBeTruthy();
+    expect(bulky?.data).toBeUndefined();
+    expect(seen[0].metadata.name).toBe('bulky');
+    expect(seen[0].data).toBeUndefined();
   });
 
   it('makes many requests over one pooled connection', async () => {

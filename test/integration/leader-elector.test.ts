@@ -3,7 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import { createLogger } from '../../core/log/logger';
 import { LeaderElector } from '../../operator/runtime';
 import { eventually } from './eventually';
-import { adminKubeConfig, uniqueName } from './ground';
+import { adminKubeClient, adminKubeConfig, uniqueName } from './ground';
 
 // Two replicas contending for one real Lease, with a lease short enough for a test.
 
@@ -15,6 +15,7 @@ describe('LeaderElector', () => {
   const kc = adminKubeConfig();
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const leases = kc.makeApiClient(k8s.CoordinationV1Api);
+  const client = adminKubeClient();
   const running: LeaderElector[] = [];
   let namespace: string;
 
@@ -26,7 +27,7 @@ describe('LeaderElector', () => {
       stopped: 0,
     };
     counts.elector = new LeaderElector({
-      kubeConfig: kc,
+      client,
       namespace,
       name: 'mtls-operator',
       identity,
@@ -66,6 +67,8 @@ describe('LeaderElector', () => {
   afterEach(async () => {
     await Promise.all(running.splice(0).map((elector) => elector.stop()));
   });
+
+  afterAll(() => client.close());
 
   it('lets exactly one of two replicas lead, and the leader keeps renewing', async () => {
     const { leader, follower } = await electOne();

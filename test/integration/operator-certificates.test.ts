@@ -7,8 +7,11 @@ import {
   P12_PASSWORD,
   P12_PROTECTIONS,
 } from '../fixtures/pkcs12-corpus';
+import { isConflict } from '../../core/kube/kube-client';
+import { CERTIFICATE_FINALIZER, type MtlsCertificate } from '../../core/resources/types';
 import type { RunningOperator } from '../../operator/operator';
-import { uniqueName } from './ground';
+import { Cluster } from '../../operator/resources/cluster';
+import { adminKubeClient, uniqueName } from './ground';
 import { eventualValue } from './eventually';
 import { applyCrds, adminVault, readKv, Resources, runOperator } from './operator-harness';
 
@@ -122,6 +125,27 @@ describe('an MtlsCertificate', () => {
       'gone',
     );
     expect(await readKv(path)).toBeUndefined();
+  });
+
+  it('keeps a finalizer that a write from a stale copy would have removed', async () => {
+    await p12Certificate('contested', p12());
+    const stale = (await resources.waitForReason(
+      'certificate',
+      'contested',
+      'Synced',
+    )) as MtlsCertificate;
+    await resources.label('mtlscertificates', 'contested', { touched: 'yes' });
+    const client = adminKubeClient();
+
+    const refused = await new Cluster(client)
+      .setCertificateFinalizers(stale, [])
+      .catch((err: unknown) => err);
+    client.close();
+
+    expect(isConflict(refused)).toBe(true);
+    expect((await resources.certificate('contested'))?.metadata.finalizers).toEqual([
+      CERTIFICATE_FINALIZER,
+    ]);
   });
 
   it('adopts an existing Vault path without writing or deleting it', async () => {
@@ -247,5 +271,15 @@ describe('bad input', () => {
     await resources.putSecret('late', { 'keystore.p12': p12(), password: P12_PASSWORD });
 
     await resources.waitForReason('certificate', 'late', 'Synced');
+    // What `kubectl describe` shows: the refusal and the success (the same second, maybe).
+    const events = await resources.events('late');
+    expect(events.map((event) => `${event.type} ${event.reason}`).sort()).toEqual([
+      'Normal Synced',
+      'Warning SecretNotFound',
+    ]);
+    expect(events[0]).toMatchObject({
+      involvedObject: { kind: 'MtlsCertificate', name: 'late', namespace: resources.namespace },
+      source: { component: 'mtls-operator' },
+    });
   });
 });

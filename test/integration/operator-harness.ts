@@ -9,7 +9,7 @@ import { createLogger } from '../../core/log/logger';
 import { startOperator, type RunningOperator } from '../../operator/operator';
 import type { MtlsCertificate, MtlsMapping } from '../../core/resources/types';
 import { eventualValue } from './eventually';
-import { adminKubeConfig, kubectl, readGroundEnv } from './ground';
+import { adminKubeClient, adminKubeConfig, kubectl, readGroundEnv } from './ground';
 
 /** The CRDs are applied once per run, by the first suite that needs them. */
 export function applyCrds(): void {
@@ -29,7 +29,7 @@ export async function runOperator(options: Partial<OperatorConfig> = {}): Promis
   };
   return startOperator({
     config,
-    kubeConfig: adminKubeConfig(),
+    client: adminKubeClient(),
     log: createLogger('operator', process.env.MTLS_TEST_LOG_LEVEL ?? 'warn'),
   });
 }
@@ -92,6 +92,23 @@ export class Resources {
 
   async mapping(name: string): Promise<MtlsMapping | undefined> {
     return this.get('mtlsmappings', name) as Promise<MtlsMapping | undefined>;
+  }
+
+  /** Adds labels to an object, as another client editing it would. */
+  async label(plural: 'mtlscertificates' | 'mtlsmappings', name: string, labels: object) {
+    await this.custom.patchNamespacedCustomObject(
+      { ...this.at(plural), name, body: { metadata: { labels } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+  }
+
+  /** The Events recorded on an object of the namespace. */
+  async events(name: string): Promise<k8s.CoreV1Event[]> {
+    const list = await this.core.listNamespacedEvent({
+      namespace: this.namespace,
+      fieldSelector: `involvedObject.name=${name}`,
+    });
+    return list.items;
   }
 
   async delete(plural: 'mtlscertificates' | 'mtlsmappings', name: string): Promise<void> {
