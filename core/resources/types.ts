@@ -27,6 +27,7 @@ export type ObjectMeta = {
   deletionTimestamp?: string;
   finalizers?: string[];
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 };
 
 /** Where an MtlsCertificate's material comes from: exactly one field is set. */
