@@ -166,7 +166,7 @@ export const sidecarOptionTable = {
     env: 'MTLS_API_AUTH',
     description:
       'gateway mode: schemes (bearer, oauth1) each group of operations (check, certificates, ' +
-      'mappings, p12, forward) takes, as group=scheme[+scheme],...; unnamed groups keep the default',
+      'mappings, p12, forward) takes, as group=scheme[+scheme],...; other groups keep defaults',
     parse: (raw: string) => ApiAuthPolicy.parse(raw),
     default: ApiAuthPolicy.defaults,
   },

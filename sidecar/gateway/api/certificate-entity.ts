@@ -29,6 +29,7 @@ export function readyCondition(status?: { conditions?: Condition[] }): Condition
  * UnAvailable otherwise, including before the operator has looked at it.
  */
 export function certificateState(certificate: MtlsCertificate): CertificateState {
+  if (certificate.metadata.deletionTimestamp) return 'UnAvailable';
   const ready = readyCondition(certificate.status);
   if (ready?.reason === 'Expired') return 'Expired';
   const current = certificate.status?.observedGeneration === certificate.metadata.generation;
@@ -40,13 +41,15 @@ export function certificateEntity(certificate: MtlsCertificate): CertificateEnti
   const { metadata, status } = certificate;
   const state = certificateState(certificate);
   const ready = readyCondition(status);
+  const why = metadata.deletionTimestamp
+    ? 'being deleted'
+    : (ready?.message ?? 'not synced by the operator yet');
   return {
     id: metadata.uid ?? '',
     name: metadata.name,
     displayName: metadata.annotations?.[DISPLAY_NAME_ANNOTATION] ?? metadata.name,
     status: state,
     expirationDate: status?.notAfter ?? null,
-    statusMessage:
-      state === 'Available' ? null : (ready?.message ?? 'not synced by the operator yet'),
+    statusMessage: state === 'Available' ? null : why,
   };
 }

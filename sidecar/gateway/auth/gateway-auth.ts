@@ -115,7 +115,7 @@ export class GatewayAuth {
       throw new GatewayError(
         401,
         ErrorCode.AuthInvalid,
-        'the apiserver does not accept this Bearer token (expired, revoked or for another audience)',
+        'the apiserver does not accept this Bearer token: expired, revoked or for another audience',
         this.challenge(accepted),
       );
     }

@@ -96,8 +96,9 @@ export function openApiDocument(policy: ApiAuthPolicy): Record<string, unknown> 
       title: 'mtls-operator gateway',
       version: '1',
       description:
-        'Self-serve certificates and mappings, the configuration check, the P12 testing tool ' +
-        'and the forwarding method. A namespace plays the part of the account. See docs/gateway.md.',
+        'Self-serve certificates and mappings, the configuration check, the P12 testing ' +
+        'tool and the forwarding method. A namespace plays the part of the account. ' +
+        'See docs/gateway.md.',
     },
     paths: {
       '/api/openapi.json': {
