@@ -20,7 +20,7 @@ import { GatewayAuth } from './auth/gateway-auth';
 import { KubeConsumerStore } from './auth/kube-consumer-store';
 import type { OAuth1VerifierFactory } from './auth/oauth1-contract';
 import { TokenReviewer } from './auth/token-reviewer';
-import { ForwardingHandler } from './forwarding/forwarding-handler';
+import { FORWARDING_ROUTES, ForwardingHandler } from './forwarding/forwarding-handler';
 import { NamespaceLanes } from './forwarding/namespace-lanes';
 import { GatewayMetrics } from './gateway-metrics';
 import { GatewayServer } from './gateway-server';
@@ -31,7 +31,7 @@ import { openApiRoutes } from './openapi/openapi-routes';
 export type Gateway = {
   port: number;
   adminPort: number;
-  /** Method, path and operationId of every API operation it serves. */
+  /** Method, path and operationId of every operation it serves, forwarding included. */
   routes: { method: string; path: string; operationId: string }[];
   /** The OpenAPI document it serves. */
   document: Record<string, unknown>;
@@ -137,7 +137,7 @@ export async function createGateway(
   return {
     port,
     adminPort,
-    routes: router.routes,
+    routes: [...router.routes, ...FORWARDING_ROUTES],
     document,
     async close() {
       await server.close();

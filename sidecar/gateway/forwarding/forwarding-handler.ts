@@ -13,6 +13,13 @@ import type { NamespaceLanes } from './namespace-lanes';
 /** The right a caller needs in a namespace to have calls made with its certificates. */
 export const FORWARDING_PERMISSION: Permission = { verb: 'use', resource: 'mtlscertificates' };
 
+/** The forwarding method's operations as documented; any other method is passed on too. */
+export const FORWARDING_ROUTES = ['Get', 'Post', 'Put', 'Patch', 'Delete'].map((method) => ({
+  method: method.toUpperCase(),
+  path: '/mtls/account/{namespace}',
+  operationId: `forward${method}`,
+}));
+
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 /**
