@@ -36,12 +36,10 @@ export class GatewayServer {
     this.limiter = new RateLimiter({ rate: options.rate, burst: options.burst });
     this.server = createServer({ requireHostHeader: false }, (req, res) => this.handle(req, res));
     this.server.on('connect', (_req: IncomingMessage, socket: Socket) => {
-      socket.end(
-        'HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
-      );
+      refuseRaw(socket, '405 Method Not Allowed', 'the gateway opens no CONNECT tunnels');
     });
     this.server.on('clientError', (_err: Error, socket: Socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      if (socket.writable) refuseRaw(socket, '400 Bad Request', 'malformed HTTP request');
       else socket.destroy();
     });
   }
@@ -120,4 +118,13 @@ function decodeNamespace(segment: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+// Answers on a socket the HTTP server no longer handles (a tunnel request, a parse error).
+function refuseRaw(socket: Socket, statusLine: string, message: string): void {
+  const body = JSON.stringify({ code: ErrorCode.ProxyRequestInvalid, message });
+  socket.end(
+    `HTTP/1.1 ${statusLine}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 
 import type { KubeClient } from '../../core/kube/kube-client';
@@ -234,9 +235,24 @@ describe('forwarding through the gateway', () => {
     expect(proxied.status).toBe(400);
     expect(JSON.parse(proxied.body).code).toBe('PROXY_REQUEST_INVALID');
 
+    const tunnel = await rawExchange(gateway.port, 'CONNECT localhost:443 HTTP/1.1\r\n\r\n');
+    expect(tunnel).toMatch(/^HTTP\/1.1 405 .*"code":"PROXY_REQUEST_INVALID"/s);
+
     const metrics = await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`);
     const text = await metrics.text();
     expect(text).toMatch(/mtls_gateway_forwarding_refused_total\{code="AUTH_MISSING"\} [1-9]/);
     expect(text).toMatch(/mtls_proxy_requests_total\{mapped="true",upstream_host="localhost"/);
   });
 });
+
+/** Sends raw bytes to a port and returns all it answers until it closes. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
