@@ -77,6 +77,21 @@ bench-tools: ## the proxies the sidecar is compared with: nginx and stunnel4 fro
 bench: deps tools bench-tools build ## speed and memory figures; the last line is one JSON object
 	bench/run.sh
 
+.PHONY: chart-lint
+chart-lint: ## helm lint the chart, strict, with its default values and each values file of ci/
+	$(GROUND)/build-tools.sh helm
+	. $(GROUND)/versions.sh && helm="$$MTLS_CACHE_DIR/helm-$$HELM_VERSION/bin/helm" && \
+	  for values in "" charts/mtls-operator/ci/*-values.yaml; do \
+	    "$$helm" lint --strict charts/mtls-operator $${values:+--values "$$values"} || exit 1; \
+	  done
+
+.PHONY: images
+images: ## build the operator and sidecar images with docker (needs a Docker engine)
+	docker build -f images/Dockerfile --target operator \
+	  -t ghcr.io/mtls-operator/mtls-operator:$$(node -p 'require("./package.json").version') .
+	docker build -f images/Dockerfile --target sidecar \
+	  -t ghcr.io/mtls-operator/mtls-sidecar:$$(node -p 'require("./package.json").version') .
+
 .PHONY: clean
 clean: cluster-down ## remove build output and local state
 	rm -rf dist .testground

@@ -5,6 +5,9 @@ import { createLogger, type Logger } from '../core/log/logger';
 import { AdminServer } from './admin/admin-server';
 import { SidecarMetrics } from './admin/sidecar-metrics';
 import { ProxyServer } from './proxy/proxy-server';
+import type { RateLimitStore } from './proxy/rate-limit-store';
+import { RedisRateLimitStore } from './proxy/redis-rate-limit-store';
+import { closeRedis, openRedis } from './redis/redis-connection';
 import type { CertificateSnapshot, CertificateSource } from './source/certificate-source';
 import { FileCertificateSource } from './source/file-source';
 import { VaultCertificateSource } from './source/vault-source';
@@ -61,6 +64,27 @@ export function createCertificateSource(
   });
 }
 
+/** The rate-limit store the configuration names; none means the proxy's own, in memory. */
+export async function createRateLimitStore(
+  config: SidecarConfig,
+  log: Logger,
+  metrics: SidecarMetrics,
+): Promise<{ store?: RateLimitStore; close(): Promise<void> }> {
+  if (config.rateLimitStore === 'memory') return { close: () => Promise.resolve() };
+
+  const redis = await openRedis({ url: config.redisUrl, log });
+  const store = new RedisRateLimitStore({
+    redis,
+    rate: config.rate,
+    burst: config.burst,
+    failMode: config.rateLimitFailMode,
+    log,
+    onStoreUnavailable: (allowed) =>
+      metrics.rateLimitStoreUnavailable.inc({ decision: allowed ? 'allowed' : 'refused' }),
+  });
+  return { store, close: () => closeRedis(redis) };
+}
+
 /**
  * Starts a sidecar: loads the first snapshot (a failure is logged and retried by the source;
  * the proxy answers 503 and /readyz fails until one loads), then listens on both ports.
@@ -75,6 +99,7 @@ export async function createSidecar(
     dependencies.source ??
     createCertificateSource(config, log, metrics, dependencies.filePollIntervalMs);
 
+  const rateLimit = await createRateLimitStore(config, log, metrics);
   const proxy = new ProxyServer({
     namespace: config.namespace,
     workloadLabels: config.podLabels,
@@ -85,6 +110,7 @@ export async function createSidecar(
     extraCaPem: config.extraCaFile ? readFileSync(config.extraCaFile, 'utf8') : undefined,
     log,
     metrics,
+    rateLimitStore: rateLimit.store,
   });
 
   const use = (snapshot: CertificateSnapshot): void => {
@@ -124,6 +150,7 @@ export async function createSidecar(
     async close() {
       unsubscribe();
       await proxy.close();
+      await rateLimit.close();
       await admin.close();
       await source.stop();
     },

@@ -71,6 +71,32 @@ describe('loadSidecarConfig', () => {
     );
   });
 
+  it('counts rates in memory unless told to share them through Redis', () => {
+    const file = ['--namespace', 'shop', '--config-file', 'sidecar.yaml'];
+    expect(loadSidecarConfig(file, {})).toMatchObject({
+      config: { rateLimitStore: 'memory', redisUrl: '', rateLimitFailMode: 'open' },
+    });
+    expect(
+      loadSidecarConfig([...file, '--rate-limit-store', 'redis'], {
+        MTLS_REDIS_URL: 'redis://redis.mtls-system:6379',
+        MTLS_RATE_LIMIT_FAIL_MODE: 'closed',
+      }),
+    ).toMatchObject({
+      config: {
+        rateLimitStore: 'redis',
+        redisUrl: 'redis://redis.mtls-system:6379',
+        rateLimitFailMode: 'closed',
+      },
+    });
+
+    expect(() => loadSidecarConfig([...file, '--rate-limit-store', 'redis'], {})).toThrow(
+      /--redis-url is required with --rate-limit-store redis/,
+    );
+    expect(() => loadSidecarConfig([...file, '--redis-url', 'http://r:6379'], {})).toThrow(
+      /--redis-url is invalid: expected a redis:\/\/ or rediss:\/\/ URL/,
+    );
+  });
+
   it('prints help without needing other options', () => {
     const invocation = loadSidecarConfig(['--help'], {});
     expect(invocation.help && invocation.text).toContain(

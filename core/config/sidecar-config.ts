@@ -14,6 +14,20 @@ export function labelList(raw: string): Record<string, string> {
   return labels;
 }
 
+/** A `redis://` or `rediss://` URL, or empty for none. */
+export function redisUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected a URL such as redis://redis.mtls-system:6379');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new Error(`expected a redis:// or rediss:// URL, got the scheme ${url.protocol}`);
+  }
+  return raw;
+}
+
 /** Every option of `mtls-sidecar`, with its flag, environment variable and default. */
 export const sidecarOptionTable = {
   mode: {
@@ -132,6 +146,29 @@ export const sidecarOptionTable = {
     parse: integer(1, 1_000_000),
     default: 10,
   },
+  rateLimitStore: {
+    flag: 'rate-limit-store',
+    env: 'MTLS_RATE_LIMIT_STORE',
+    description:
+      'where per-source rates are counted: memory (this process) or redis (shared by replicas)',
+    parse: oneOf('memory', 'redis'),
+    default: 'memory' as const,
+  },
+  redisUrl: {
+    flag: 'redis-url',
+    env: 'MTLS_REDIS_URL',
+    description: 'Redis of the shared rate limit, redis://[user:password@]host:port or rediss://',
+    parse: redisUrl,
+    default: '',
+  },
+  rateLimitFailMode: {
+    flag: 'rate-limit-fail-mode',
+    env: 'MTLS_RATE_LIMIT_FAIL_MODE',
+    description:
+      'while Redis is unreachable: open (each replica limits on its own) or closed (refuse, 503)',
+    parse: oneOf('open', 'closed'),
+    default: 'open' as const,
+  },
   configFile: {
     flag: 'config-file',
     env: 'MTLS_CONFIG_FILE',
@@ -229,6 +266,9 @@ export function loadSidecarConfig(
   }
   if (config.configFile === '' && config.vaultToken === '' && config.vaultRole === '') {
     throw new ConfigError('--vault-role or --vault-token is required to log into Vault');
+  }
+  if (config.rateLimitStore === 'redis' && config.redisUrl === '') {
+    throw new ConfigError('--redis-url is required with --rate-limit-store redis');
   }
   return { help: false, config };
 }

@@ -65,6 +65,22 @@ export const ErrorCode = {
   ProxyUpstreamTimeout: 'PROXY_UPSTREAM_TIMEOUT',
   ProxyNotReady: 'PROXY_NOT_READY',
   ProxyInternal: 'PROXY_INTERNAL',
+  ProxyRateLimitUnavailable: 'PROXY_RATE_LIMIT_UNAVAILABLE',
+
+  // The gateway's OAuth 1.0 (RFC 5849) check: every one of these is a 401 to the caller.
+  OAuthMissing: 'OAUTH_MISSING',
+  OAuthMalformed: 'OAUTH_MALFORMED',
+  OAuthUnsupportedMethod: 'OAUTH_UNSUPPORTED_METHOD',
+  OAuthUnsupportedVersion: 'OAUTH_UNSUPPORTED_VERSION',
+  OAuthUnsupportedParameter: 'OAUTH_UNSUPPORTED_PARAMETER',
+  OAuthStaleTimestamp: 'OAUTH_STALE_TIMESTAMP',
+  OAuthUnknownConsumer: 'OAUTH_UNKNOWN_CONSUMER',
+  OAuthBadSignature: 'OAUTH_BAD_SIGNATURE',
+  OAuthReplayedNonce: 'OAUTH_REPLAYED_NONCE',
+
+  // mtls-egress-init: the nat rules of transparent egress could not be applied.
+  EgressIptablesMissing: 'EGRESS_IPTABLES_MISSING',
+  EgressIptablesFailed: 'EGRESS_IPTABLES_FAILED',
 } as const;
 
 /** A stable error code. */

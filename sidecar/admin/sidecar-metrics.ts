@@ -34,6 +34,13 @@ export class SidecarMetrics {
     registers: [this.registry],
   });
 
+  readonly rateLimitStoreUnavailable = new Counter({
+    name: 'mtls_proxy_rate_limit_store_unavailable_total',
+    help: 'Rate-limit decisions made without the shared store (Redis unreachable), by decision',
+    labelNames: ['decision'] as const,
+    registers: [this.registry],
+  });
+
   readonly vaultErrors = new Counter({
     name: 'mtls_sidecar_vault_errors_total',
     help: 'Failed Vault calls (login, index or certificate reads)',

@@ -5,7 +5,7 @@ import { ErrorCode } from '../../core/errors/codes';
 import type { Logger } from '../../core/log/logger';
 import type { SidecarMetrics } from '../admin/sidecar-metrics';
 import { sendProblem } from '../proxy/proxy-replies';
-import { RateLimiter } from '../proxy/rate-limiter';
+import { isPendingDecision, type RateLimitStore } from '../proxy/rate-limit-store';
 import type { ApiRouter } from './api/api-router';
 import type { ForwardingHandler } from './forwarding/forwarding-handler';
 
@@ -13,8 +13,10 @@ import type { ForwardingHandler } from './forwarding/forwarding-handler';
 export type GatewayServerOptions = {
   api: ApiRouter;
   forwarding: ForwardingHandler;
+  /** The per-source rate limit, in memory or shared by the replicas. */
+  limiter: RateLimitStore;
+  /** Requests per second a source may send, for the message of a refusal. */
   rate: number;
-  burst: number;
   log: Logger;
   metrics: SidecarMetrics;
 };
@@ -28,12 +30,10 @@ const FORWARDING_PATH = /^\/mtls\/account\/([^/?]+)\/?(?:\?.*)?$/;
  */
 export class GatewayServer {
   private readonly server: Server;
-  private readonly limiter: RateLimiter;
   private inFlight = 0;
   private drained: (() => void) | undefined;
 
   constructor(private readonly options: GatewayServerOptions) {
-    this.limiter = new RateLimiter({ rate: options.rate, burst: options.burst });
     this.server = createServer({ requireHostHeader: false }, (req, res) => this.handle(req, res));
     this.server.on('connect', (_req: IncomingMessage, socket: Socket) => {
       refuseRaw(socket, '405 Method Not Allowed', 'the gateway opens no CONNECT tunnels');
@@ -77,15 +77,20 @@ export class GatewayServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const decision = this.limiter.take(req.socket.remoteAddress ?? 'unknown');
+    const taken = this.options.limiter.take(req.socket.remoteAddress ?? 'unknown');
+    const decision = isPendingDecision(taken) ? await taken : taken;
     if (!decision.allowed) {
+      const retryAfter = { 'retry-after': String(decision.retryAfterSeconds) };
+      if (decision.storeUnavailable) {
+        const message =
+          'the shared rate limit cannot be checked (Redis unreachable); retry shortly';
+        const code = ErrorCode.ProxyRateLimitUnavailable;
+        sendProblem(res, { status: 503, code, message }, retryAfter);
+        return;
+      }
       this.options.metrics.throttled.inc();
       const message = `more than ${this.options.rate} requests per second from this address`;
-      sendProblem(
-        res,
-        { status: 429, code: ErrorCode.ProxyRateLimited, message },
-        { 'retry-after': String(decision.retryAfterSeconds) },
-      );
+      sendProblem(res, { status: 429, code: ErrorCode.ProxyRateLimited, message }, retryAfter);
       return;
     }
 

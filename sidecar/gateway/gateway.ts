@@ -19,6 +19,7 @@ import { AccessReviewer } from './auth/access-reviewer';
 import { GatewayAuth } from './auth/gateway-auth';
 import { KubeConsumerStore } from './auth/kube-consumer-store';
 import type { OAuth1VerifierFactory } from './auth/oauth1-contract';
+import { OAuth1Verifier } from './auth/oauth1-verifier';
 import { TokenReviewer } from './auth/token-reviewer';
 import { FORWARDING_ROUTES, ForwardingHandler } from './forwarding/forwarding-handler';
 import { NamespaceLanes } from './forwarding/namespace-lanes';
@@ -26,6 +27,7 @@ import { GatewayMetrics } from './gateway-metrics';
 import { GatewayServer } from './gateway-server';
 import { openApiDocument } from './openapi/openapi-document';
 import { openApiRoutes } from './openapi/openapi-routes';
+import { openSharedState } from './shared-state';
 
 /** A running gateway. */
 export type Gateway = {
@@ -44,8 +46,11 @@ export type GatewayDependencies = {
   log?: Logger;
   /** Address both servers listen on; all interfaces when absent. */
   listenHost?: string;
-  /** Builds the OAuth 1.0 verifier; without one, OAuth 1.0 requests are refused. */
-  oauth1Verifier?: OAuth1VerifierFactory;
+  /**
+   * Builds the OAuth 1.0 verifier; OAuth1Verifier over the consumer Secrets by default. `null`
+   * starts the gateway without one: OAuth 1.0 is then refused with OAUTH_UNAVAILABLE.
+   */
+  oauth1Verifier?: OAuth1VerifierFactory | null;
 };
 
 /**
@@ -76,8 +81,14 @@ export async function createGateway(
   };
   const session = new VaultSession({ ...vault, log });
 
+  const shared = await openSharedState(config, log, metrics);
   const consumers = new KubeConsumerStore({ kube, namespace: config.namespace, log });
-  const oauth1 = dependencies.oauth1Verifier?.(consumers);
+  const verifierOf =
+    dependencies.oauth1Verifier === undefined
+      ? (store: KubeConsumerStore) =>
+          new OAuth1Verifier({ consumers: store, nonces: shared.nonces })
+      : dependencies.oauth1Verifier;
+  const oauth1 = verifierOf?.(consumers);
   if (oauth1) await consumers.start();
   const audiences = config.apiAudiences.split(',').map((audience) => audience.trim());
   const auth = new GatewayAuth({
@@ -122,8 +133,8 @@ export async function createGateway(
   const server = new GatewayServer({
     api: router,
     forwarding: new ForwardingHandler(auth, lanes, log, gatewayMetrics),
+    limiter: shared.rateLimit,
     rate: config.rate,
-    burst: config.burst,
     log,
     metrics,
   });
@@ -142,6 +153,7 @@ export async function createGateway(
     async close() {
       await server.close();
       await lanes.close();
+      await shared.close();
       await admin.close();
       consumers.stop();
       kube.close();

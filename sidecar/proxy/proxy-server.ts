@@ -8,7 +8,8 @@ import type { CertificateSnapshot } from '../source/certificate-source';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './header-policy';
 import { sendProblem, statusClass, transportErrorCode, transportProblem } from './proxy-replies';
 import { ProxyRequestError } from './proxy-request-errors';
-import { RateLimiter } from './rate-limiter';
+import { isPendingDecision, type RateLimitStore } from './rate-limit-store';
+import { RateLimiter, type RateDecision } from './rate-limiter';
 import { relayBody } from './response-relay';
 import { resolveRequestTarget, type RequestTarget } from './request-target';
 import { RoutePlanner, type RoutePlan, type UnmappedPolicy } from './route-planner';
@@ -29,6 +30,8 @@ export type ProxyServerOptions = {
   metrics: SidecarMetrics;
   /** Most source addresses the rate limiter tracks at once. */
   maxRateLimitEntries?: number;
+  /** Where rates are counted; an in-memory RateLimiter of `rate` and `burst` when absent. */
+  rateLimitStore?: RateLimitStore;
 };
 
 type Outcome = { status: number; plan?: RoutePlan; target?: RequestTarget };
@@ -42,7 +45,7 @@ type Outcome = { status: number; plan?: RoutePlan; target?: RequestTarget };
 export class ProxyServer {
   private readonly server: Server;
   private readonly pools: UpstreamPools;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: RateLimitStore;
   private planner: RoutePlanner | undefined;
   private inFlight = 0;
   private drained: (() => void) | undefined;
@@ -54,11 +57,13 @@ export class ProxyServer {
       log: options.log,
       onHandshake: () => options.metrics.tlsHandshakes.inc(),
     });
-    this.limiter = new RateLimiter({
-      rate: options.rate,
-      burst: options.burst,
-      maxEntries: options.maxRateLimitEntries,
-    });
+    this.limiter =
+      options.rateLimitStore ??
+      new RateLimiter({
+        rate: options.rate,
+        burst: options.burst,
+        maxEntries: options.maxRateLimitEntries,
+      });
     this.server = createServer({ requireHostHeader: false }, (req, res) => this.handle(req, res));
     this.server.on('connect', (_req: IncomingMessage, socket: Socket) => refuseTunnel(socket));
     this.server.on('clientError', (err: Error, socket: Socket) => refuseMalformed(err, socket));
@@ -119,18 +124,10 @@ export class ProxyServer {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<Outcome> {
     const source = req.socket.remoteAddress ?? 'unknown';
-    const decision = this.limiter.take(source);
-    if (!decision.allowed) {
-      this.options.metrics.throttled.inc();
-      const message = `more than ${this.options.rate} requests per second from this address`;
-      const retryAfter = String(decision.retryAfterSeconds);
-      sendProblem(
-        res,
-        { status: 429, code: ErrorCode.ProxyRateLimited, message },
-        { 'retry-after': retryAfter },
-      );
-      return { status: 429 };
-    }
+    const taken = this.limiter.take(source);
+    // The in-memory limiter answers at once: no await, so no extra turn of the event loop.
+    const decision = isPendingDecision(taken) ? await taken : taken;
+    if (!decision.allowed) return this.refuseOverRate(res, decision);
 
     let target: RequestTarget;
     try {
@@ -152,6 +149,27 @@ export class ProxyServer {
       return { status: plan.problem.status, plan, target };
     }
     return { status: await this.forward(req, res, target, plan), plan, target };
+  }
+
+  private refuseOverRate(
+    res: ServerResponse,
+    decision: RateDecision & { allowed: false },
+  ): Outcome {
+    const retryAfter = { 'retry-after': String(decision.retryAfterSeconds) };
+    if (decision.storeUnavailable) {
+      const message = 'the shared rate limit cannot be checked (Redis unreachable); retry shortly';
+      sendProblem(
+        res,
+        { status: 503, code: ErrorCode.ProxyRateLimitUnavailable, message },
+        retryAfter,
+      );
+      return { status: 503 };
+    }
+
+    this.options.metrics.throttled.inc();
+    const message = `more than ${this.options.rate} requests per second from this address`;
+    sendProblem(res, { status: 429, code: ErrorCode.ProxyRateLimited, message }, retryAfter);
+    return { status: 429 };
   }
 
   private async forward(

@@ -90,7 +90,11 @@ describe('the proxy rate limit', () => {
             localAddress: source,
           });
           statuses[source].push(result.status);
-          if (result.status === 429) expect(result.headers['retry-after']).toBe('100');
+          // A token takes 100 s at this rate; the time the test itself takes comes off that.
+          if (result.status === 429) {
+            expect(Number(result.headers['retry-after'])).toBeGreaterThan(90);
+            expect(Number(result.headers['retry-after'])).toBeLessThanOrEqual(100);
+          }
         }
       }
 

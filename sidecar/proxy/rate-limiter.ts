@@ -1,3 +1,5 @@
+import type { RateLimitStore } from './rate-limit-store';
+
 /** Options of the per-source token bucket. */
 export type RateLimiterOptions = {
   /** Tokens added per second. */
@@ -11,8 +13,13 @@ export type RateLimiterOptions = {
   now?: () => number;
 };
 
-/** The verdict on one request: allowed, or refused with the seconds to wait. */
-export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+/**
+ * The verdict on one request: allowed, or refused with the seconds to wait. `storeUnavailable`
+ * marks a refusal made because the shared store could not be asked (fail-closed), not because
+ * the source went over its rate.
+ */
+export type RateDecision =
+  { allowed: true } | { allowed: false; retryAfterSeconds: number; storeUnavailable?: true };
 
 type Bucket = { tokens: number; at: number };
 
@@ -28,7 +35,7 @@ type Bucket = { tokens: number; at: number };
  * The choice trades that small unfairness for memory that does not grow with the number of
  * addresses an attacker can rotate through.
  */
-export class RateLimiter {
+export class RateLimiter implements RateLimitStore {
   private readonly buckets = new Map<string, Bucket>();
   private readonly evictedTokens: Float64Array;
   private readonly evictedAt: Float64Array;

@@ -32,18 +32,22 @@ function singleHeader(req: IncomingMessage, name: string): string | undefined {
   return text;
 }
 
-/** Splits `host[:port]` (IPv6 in brackets) and checks it is a plausible host. */
-function parseAuthority(authority: string, defaultPort: number): { host: string; port: number } {
+/**
+ * Splits the Host header of a redirected call (`host[:port]`, IPv6 in brackets) and checks it is
+ * a plausible host. The application called an http:// URL, so port 80, named or not, is its
+ * scheme's default and maps to 443 upstream, as in the forward-proxy form.
+ */
+function parseHostHeader(authority: string): { host: string; port: number } {
   let url: URL;
   try {
-    url = new URL(`https://${authority}`);
+    url = new URL(`http://${authority}`);
   } catch {
     throw invalidRequest(`'${authority}' is not a valid host`);
   }
   if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
     throw invalidRequest(`'${authority}' is not a valid host`);
   }
-  return { host: unbracket(url.hostname), port: url.port ? Number(url.port) : defaultPort };
+  return { host: unbracket(url.hostname), port: url.port ? Number(url.port) : 443 };
 }
 
 function unbracket(host: string): string {
@@ -122,7 +126,7 @@ export function resolveRequestTarget(req: IncomingMessage, namespace: string): R
 
   const host = singleHeader(req, 'host');
   if (!host) throw invalidRequest('a request without an absolute URI needs a Host header');
-  const authority = parseAuthority(host, 443);
+  const authority = parseHostHeader(host);
   if (isIP(authority.host) === 0 && !/^[a-z0-9.-]+$/.test(authority.host)) {
     throw invalidRequest(`'${host}' is not a valid host`);
   }

@@ -1,15 +1,13 @@
+import { createHmac } from 'node:crypto';
+
+import OAuth from 'oauth-1.0a';
+
 import { collectionPath, objectPath } from '../../core/kube/api-paths';
-import { ErrorCode, MtlsError } from '../../core/errors/codes';
 import type { KubeClient } from '../../core/kube/kube-client';
 import { createLogger } from '../../core/log/logger';
 import { RESOURCES } from '../../core/resources/api-resources';
 import type { RunningOperator } from '../../operator/operator';
 import { KubeConsumerStore } from '../../sidecar/gateway/auth/kube-consumer-store';
-import type {
-  OAuth1ConsumerStore,
-  OAuth1Request,
-  OAuth1RequestVerifier,
-} from '../../sidecar/gateway/auth/oauth1-contract';
 import type { Gateway } from '../../sidecar/gateway/gateway';
 import { useCorpusPki } from '../fixtures/certificate-corpus';
 import { exportPkcs12, P12_PASSWORD, P12_PROTECTIONS } from '../fixtures/pkcs12-corpus';
@@ -25,34 +23,15 @@ import {
 import { applyCrds, runOperator } from './operator-harness';
 
 // The configuration check in its three shapes, over mappings the real operator judged, and the
-// OAuth 1.0 plumbing: consumers from real Secrets, refused until a verifier is configured.
-
-// The code the real verifier gives an unknown consumer.
-const UNKNOWN_CONSUMER = 'OAUTH_UNKNOWN_CONSUMER' as string as ErrorCode;
-
-/**
- * Stands in for the OAuth 1.0 verifier, which is built apart: it takes the consumer key of the
- * header on trust and checks only that the store knows it, which is all these tests need of it.
- */
-class KeyOnlyVerifier implements OAuth1RequestVerifier {
-  constructor(private readonly consumers: OAuth1ConsumerStore) {}
-
-  async verify(request: OAuth1Request) {
-    const key = /oauth_consumer_key="([^"]*)"/.exec(request.authorization ?? '')?.[1] ?? '';
-    const consumer = await this.consumers.find(key);
-    if (!consumer) {
-      throw new MtlsError(UNKNOWN_CONSUMER, `no consumer ${key}`);
-    }
-    return consumer;
-  }
-}
+// OAuth 1.0 consumers from real Secrets, signing as a partner's client library does.
 
 const pki = useCorpusPki();
 let operator: RunningOperator;
 let kube: KubeClient;
 let namespace = '';
 let gatewayHome = '';
-let strict: Gateway;
+let withoutVerifier: Gateway;
+let byDefault: Gateway;
 let open: Gateway;
 
 beforeAll(async () => {
@@ -60,10 +39,9 @@ beforeAll(async () => {
   operator = await runOperator();
   kube = adminKube();
   gatewayHome = await createNamespace(kube, 'gw-check-home');
-  strict = await startGateway(['--namespace', gatewayHome]);
-  open = await startGateway(['--namespace', gatewayHome, '--api-auth', 'check=bearer+oauth1'], {
-    oauth1Verifier: (consumers) => new KeyOnlyVerifier(consumers),
-  });
+  withoutVerifier = await startGateway(['--namespace', gatewayHome], { oauth1Verifier: null });
+  byDefault = await startGateway(['--namespace', gatewayHome]);
+  open = await startGateway(['--namespace', gatewayHome, '--api-auth', 'check=bearer+oauth1']);
 
   namespace = await createNamespace(kube, 'gw-check');
   const { token } = await serviceAccountWith(kube, namespace, ALL_RIGHTS);
@@ -92,7 +70,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await strict?.close();
+  await withoutVerifier?.close();
+  await byDefault?.close();
   await open?.close();
   await operator?.stop();
   kube?.close();
@@ -106,22 +85,41 @@ const pairs = () => [
   { namespace, url: 'https://off.partner.example/' },
 ];
 
+/** The Authorization header of a request signed by the independent oauth-1.0a library. */
+function signed(gateway: Gateway, path: string, key: string, secret = `${key}-secret`) {
+  const oauth = new OAuth({
+    consumer: { key, secret },
+    signature_method: 'HMAC-SHA1',
+    hash_function: (base, signingKey) =>
+      createHmac('sha1', signingKey).update(base).digest('base64'),
+  });
+  const url = `http://127.0.0.1:${gateway.port}${path}`;
+  return { authorization: oauth.toHeader(oauth.authorize({ url, method: 'POST' })).Authorization };
+}
+
 async function checker(rules = [{ resources: ['mtlsmappings'], verbs: ['list'] }]) {
   return (await serviceAccountWith(kube, namespace, rules)).token;
 }
 
 describe('the configuration check', () => {
-  it('takes only OAuth 1.0 by default, refused while no verifier is configured', async () => {
+  it('takes only OAuth 1.0 by default; without a verifier, nothing', async () => {
     const token = await checker();
     for (const path of [
       '/api/v1/configuration/check',
       '/api/v2/configuration/check',
       `/api/v1/accounts/${namespace}/configuration/check`,
     ]) {
-      const refused = await callGateway(strict, path, { token, json: { checks: [] } });
-      expect(refused.status).toBe(401);
-      expect(refused.body.code).toBe('OAUTH_UNAVAILABLE');
-      expect(refused.headers.get('www-authenticate')).toBe('OAuth realm="mtls-gateway"');
+      const bearer = await callGateway(byDefault, path, { token, json: { checks: [] } });
+      expect(bearer.status).toBe(401);
+      expect(bearer.body.code).toBe('AUTH_SCHEME_REFUSED');
+      expect(bearer.headers.get('www-authenticate')).toBe('OAuth realm="mtls-gateway"');
+
+      const unverifiable = await callGateway(withoutVerifier, path, {
+        json: { checks: [] },
+        headers: signed(withoutVerifier, path, 'shop-key'),
+      });
+      expect(unverifiable.status).toBe(401);
+      expect(unverifiable.body.code).toBe('OAUTH_UNAVAILABLE');
     }
   });
 
@@ -206,7 +204,7 @@ describe('the configuration check', () => {
     expect(refused.body.message).toContain(`list mtlsmappings.mtls.io in namespace ${namespace}`);
   });
 
-  it('takes OAuth 1.0 consumers from Secrets, each limited to its namespaces', async () => {
+  it('takes requests signed by consumers from Secrets, limited to their namespaces', async () => {
     const secrets = collectionPath(RESOURCES.secrets, gatewayHome);
     const consumer = (name: string, key: string, namespaces: string) => ({
       metadata: { name, labels: { 'mtls.io/oauth1-consumer': 'true' } },
@@ -214,12 +212,13 @@ describe('the configuration check', () => {
     });
     await kube.create(secrets, consumer('shop', 'shop-key', `other, ${namespace}`));
     await kube.create(secrets, consumer('stranger', 'stranger-key', 'other'));
-    const signedBy = (key: string) => ({ authorization: `OAuth oauth_consumer_key="${key}"` });
     const path = '/api/v2/configuration/check';
     const json = { checks: pairs() };
+    const call = (headers: Record<string, string>) =>
+      callGateway(byDefault, path, { json, headers });
 
     const allowed = await eventualValue(async () => {
-      const result = await callGateway(open, path, { json, headers: signedBy('shop-key') });
+      const result = await call(signed(byDefault, path, 'shop-key'));
       return result.status === 200 ? result : undefined;
     }, 'the consumer to be known');
     expect(allowed.body.results.map((r: { mapped: boolean }) => r.mapped)).toEqual([
@@ -230,13 +229,22 @@ describe('the configuration check', () => {
       false,
     ]);
 
-    const stranger = await callGateway(open, path, { json, headers: signedBy('stranger-key') });
+    const stranger = await call(signed(byDefault, path, 'stranger-key'));
     expect(stranger.status).toBe(403);
     expect(stranger.body.message).toContain(`may not act for namespace ${namespace}`);
 
+    const forged = await call(signed(byDefault, path, 'shop-key', 'a guessed secret'));
+    expect(forged.status).toBe(401);
+    expect(forged.body.code).toBe('OAUTH_BAD_SIGNATURE');
+    const once = signed(byDefault, path, 'shop-key');
+    expect((await call(once)).status).toBe(200);
+    const replayed = await call(once);
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.code).toBe('OAUTH_REPLAYED_NONCE');
+
     await kube.delete(objectPath(RESOURCES.secrets, gatewayHome, 'shop'));
     const revoked = await eventualValue(async () => {
-      const result = await callGateway(open, path, { json, headers: signedBy('shop-key') });
+      const result = await call(signed(byDefault, path, 'shop-key'));
       return result.status === 401 ? result : undefined;
     }, 'the consumer to be revoked');
     expect(revoked.body.code).toBe('OAUTH_UNKNOWN_CONSUMER');

@@ -1,8 +1,13 @@
+import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 
+import OAuth from 'oauth-1.0a';
+
+import { collectionPath } from '../../core/kube/api-paths';
 import type { KubeClient } from '../../core/kube/kube-client';
+import { RESOURCES } from '../../core/resources/api-resources';
 import type { RunningOperator } from '../../operator/operator';
 import type { Gateway } from '../../sidecar/gateway/gateway';
 import { callProxy } from '../fixtures/http-call';
@@ -31,6 +36,7 @@ const upstream = new MtlsUpstream(pki);
 let operator: RunningOperator;
 let gateway: Gateway;
 let kube: KubeClient;
+let home = '';
 
 /** Two namespaces, each with a certificate named `partner` of its own and a mapping. */
 const tenants = { a: { namespace: '', token: '' }, b: { namespace: '', token: '' } };
@@ -43,7 +49,7 @@ beforeAll(async () => {
   kube = adminKube();
 
   // The gateway's own identity: a ServiceAccount whose Vault role reads every namespace.
-  const home = await createNamespace(kube, 'gw-home');
+  home = await createNamespace(kube, 'gw-home');
   const account = await serviceAccountWith(kube, home, [], { name: 'mtls-gateway' });
   const tokenFile = path.join(pki.dir, 'gateway-token');
   writeFileSync(tokenFile, account.token);
@@ -60,6 +66,8 @@ beforeAll(async () => {
     token_ttl: '10m',
   });
   gateway = await startGateway([
+    '--namespace',
+    home,
     '--vault-role',
     role,
     '--token-file',
@@ -176,11 +184,11 @@ describe('forwarding through the gateway', () => {
     );
     const forged = await forward(a.namespace, target, { token: 'not-a-token' });
     expect(forged.body.code).toBe('AUTH_INVALID');
-    const oauth = await forward(a.namespace, target, {
+    const unsigned = await forward(a.namespace, target, {
       headers: { authorization: 'OAuth oauth_consumer_key="shop"' },
     });
-    expect(oauth.status).toBe(401);
-    expect(oauth.body.code).toBe('OAUTH_UNAVAILABLE');
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.body.code).toMatch(/^OAUTH_/);
 
     const withoutUse = await forward(a.namespace, target, { token: mapperToken });
     expect(withoutUse.status).toBe(403);
@@ -189,6 +197,43 @@ describe('forwarding through the gateway', () => {
     expect(otherTenant.status).toBe(403);
 
     expect(upstream.seenCns.length).toBe(seen);
+  });
+
+  it('takes OAuth 1.0 too, for the namespaces the consumer may act for', async () => {
+    const { a, b } = tenants;
+    await kube.create(collectionPath(RESOURCES.secrets, home), {
+      metadata: { name: 'portal', labels: { 'mtls.io/oauth1-consumer': 'true' } },
+      stringData: {
+        consumerKey: 'portal',
+        consumerSecret: 'portal-secret',
+        namespaces: a.namespace,
+      },
+    });
+    const oauth = new OAuth({
+      consumer: { key: 'portal', secret: 'portal-secret' },
+      signature_method: 'HMAC-SHA1',
+      hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
+    });
+    const signed = (namespace: string) => {
+      const url = `http://127.0.0.1:${gateway.port}/mtls/account/${namespace}`;
+      return oauth.toHeader(oauth.authorize({ url, method: 'GET' })).Authorization;
+    };
+    const target = `https://localhost:${upstream.port}/signed`;
+
+    const fromA = await eventualValue(async () => {
+      const result = await forward(a.namespace, target, {
+        headers: { authorization: signed(a.namespace) },
+      });
+      return result.status === 200 ? result : undefined;
+    }, 'a signed call to be forwarded');
+    expect(fromA.body.clientCn).toBe('tenant-a');
+    expect(fromA.body.headers.authorization).toBeUndefined();
+
+    const toB = await forward(b.namespace, target, {
+      headers: { authorization: signed(b.namespace) },
+    });
+    expect(toB.status).toBe(403);
+    expect(toB.body.message).toContain(`may not act for namespace ${b.namespace}`);
   });
 
   it("applies a service's mappings to the service named in LP-service-name", async () => {

@@ -4,7 +4,8 @@ import type { ApiAuthPolicy, ApiGroup, AuthScheme } from '../../../core/config/a
 import { ErrorCode, MtlsError } from '../../../core/errors/codes';
 import { GatewayError } from '../gateway-error';
 import { describePermission, type AccessReviewer, type Permission } from './access-reviewer';
-import type { OAuth1Consumer, OAuth1RequestVerifier } from './oauth1-contract';
+import type { OAuth1RequestVerifier } from './oauth1-contract';
+import type { OAuth1Consumer } from './oauth1-verifier';
 import { tokenKey, type KubeUser, type TokenReviewer } from './token-reviewer';
 
 /** Who made a request, as proven by one of the schemes. */

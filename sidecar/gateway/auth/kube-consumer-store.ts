@@ -5,7 +5,7 @@ import { collectionPath, CoreResources } from '../../../core/kube/api-paths';
 import type { KubeClient } from '../../../core/kube/kube-client';
 import type { Logger } from '../../../core/log/logger';
 import { GatewayError } from '../gateway-error';
-import type { OAuth1Consumer, OAuth1ConsumerStore } from './oauth1-contract';
+import type { OAuth1Consumer, OAuth1ConsumerStore } from './oauth1-verifier';
 
 /** The label that marks a Secret of the gateway's namespace as an OAuth 1.0 consumer. */
 export const CONSUMER_LABEL = 'mtls.io/oauth1-consumer';
