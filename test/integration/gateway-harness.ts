@@ -120,15 +120,25 @@ export async function serviceAccountWith(
     }
   }
 
+  return { name, user, token: await serviceAccountToken(kube, namespace, name, options.audiences) };
+}
+
+/** A token of an existing ServiceAccount, from the TokenRequest API. */
+export async function serviceAccountToken(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  audiences: string[] = [],
+): Promise<string> {
   const answer = await kube.create<{ status: { token: string } }>(
     `${collectionPath(serviceAccounts, namespace)}/${name}/token`,
     {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenRequest',
-      spec: { audiences: options.audiences ?? [], expirationSeconds: 3600 },
+      spec: { audiences, expirationSeconds: 3600 },
     },
   );
-  return { name, user, token: answer.status.token };
+  return answer.status.token;
 }
 
 async function allowed(

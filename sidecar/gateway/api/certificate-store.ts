@@ -21,7 +21,7 @@ export function p12SecretName(certificateName: string): string {
 }
 
 type Secret = {
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; labels?: Record<string, string>; ownerReferences?: unknown[] };
   data?: Record<string, string>;
 };
 
@@ -151,7 +151,8 @@ export class CertificateStore {
       );
     }
     if (secret) {
-      await this.kube.patch(secretPath, { data: secretData(upload) });
+      // A replace from the read, not a patch: the gateway's role updates Secrets, never patches.
+      await this.kube.replace(secretPath, { ...secret, data: secretData(upload) });
     } else {
       await this.kube.create(collectionPath(RESOURCES.secrets, namespace), {
         apiVersion: 'v1',
@@ -198,10 +199,12 @@ export class CertificateStore {
       name: owner.metadata.name,
       uid: owner.metadata.uid,
     };
+    const path = objectPath(RESOURCES.secrets, namespace, secretName);
     try {
-      await this.kube.patch(objectPath(RESOURCES.secrets, namespace, secretName), {
-        metadata: { ownerReferences: [reference] },
-      });
+      const secret = await this.kube.get<Secret>(path);
+      if (!secret) return;
+      secret.metadata.ownerReferences = [reference];
+      await this.kube.replace(path, secret);
     } catch (err) {
       this.log.warn('certificate secret owner not set', { namespace, name: secretName, err });
     }
