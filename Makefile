@@ -53,7 +53,7 @@ typecheck: deps ## TypeScript in strict mode, tests included
 	npx tsc -p tsconfig.json --noEmit
 
 .PHONY: test-unit
-test-unit: deps ## unit tests (no servers)
+test-unit: deps build ## unit tests (no servers; the kubectl-mtls tests run the compiled bin)
 	npx jest --selectProjects unit
 
 .PHONY: test-integration

@@ -4,6 +4,8 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
 import type { OperatorConfig } from '../core/config/operator-config';
+import { KubeClient } from '../core/kube/kube-client';
+import { loadKubeConnection } from '../core/kube/kube-connection';
 import { reuseConnections } from '../core/kube/reuse-connections';
 import type { Logger } from '../core/log/logger';
 import { VaultKv, type VaultAuth } from '../core/vault/kv-client';
@@ -18,6 +20,7 @@ import { ControllerMetrics } from './runtime/controller-metrics';
 import { LeaderElector } from './runtime/leader-elector';
 import { ProbeServer } from './runtime/probe-server';
 import { ResilientInformer } from './runtime/resilient-informer';
+import { startWebhook } from './webhook/start-webhook';
 
 /** What the operator runs on. */
 export type OperatorEnvironment = {
@@ -146,6 +149,11 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
     },
   });
   const probePort = await probes.start();
+  // Every replica serves the injection webhook, leader or not.
+  const webhookClient =
+    config.webhook === 'on' ? new KubeClient(loadKubeConnection(config.kubeconfig)) : undefined;
+  const webhook =
+    webhookClient && (await startWebhook({ client: webhookClient, config, log, registry }));
 
   let finish: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (finish = resolve));
@@ -174,6 +182,8 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
       // Reconciles finish before the lease is released, so two leaders never write at once.
       await stopControllers();
       await elector?.stop(options);
+      await webhook?.stop();
+      webhookClient?.close();
       await probes.close();
       log.info('operator stopped');
       finish();

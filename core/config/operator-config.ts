@@ -1,7 +1,7 @@
 import os from 'node:os';
 
 import { ConfigError, describeOptions, parseOptions, type OptionValues } from './options';
-import { durationMs, httpUrl, integer, oneOf, text } from './parsers';
+import { durationMs, httpsUrl, httpUrl, integer, oneOf, text } from './parsers';
 
 /** The options of `mtls-operator`, from flags or the environment. */
 export const OPERATOR_OPTIONS = {
@@ -115,6 +115,62 @@ export const OPERATOR_OPTIONS = {
     description: "bound on a mapping's live mutual-TLS handshake",
     parse: durationMs,
     default: 5000,
+  },
+  webhook: {
+    flag: 'webhook',
+    env: 'MTLS_WEBHOOK',
+    description: 'serve the mutating admission webhook that injects the sidecar (on or off)',
+    parse: oneOf('on', 'off'),
+    default: 'off',
+  },
+  webhookPort: {
+    flag: 'webhook-port',
+    env: 'MTLS_WEBHOOK_PORT',
+    description: 'HTTPS port of the injection webhook (0 picks a free port)',
+    parse: integer(0, 65535),
+    default: 9443,
+  },
+  webhookConfigName: {
+    flag: 'webhook-config-name',
+    env: 'MTLS_WEBHOOK_CONFIG_NAME',
+    description: 'MutatingWebhookConfiguration whose webhooks get the caBundle',
+    parse: text,
+    default: 'mtls-operator',
+  },
+  webhookServiceName: {
+    flag: 'webhook-service-name',
+    env: 'MTLS_WEBHOOK_SERVICE_NAME',
+    description: 'Service in front of the webhook; its DNS names go into the certificate',
+    parse: text,
+    default: 'mtls-operator-webhook',
+  },
+  webhookSecretName: {
+    flag: 'webhook-secret-name',
+    env: 'MTLS_WEBHOOK_SECRET_NAME',
+    description: "Secret that keeps the webhook's CA and serving certificate",
+    parse: text,
+    default: 'mtls-operator-webhook-tls',
+  },
+  webhookUrl: {
+    flag: 'webhook-url',
+    env: 'MTLS_WEBHOOK_URL',
+    description: 'for runs outside a cluster: the https URL the apiserver calls; names its host',
+    parse: httpsUrl,
+    default: '',
+  },
+  operatorNamespace: {
+    flag: 'operator-namespace',
+    env: 'POD_NAMESPACE',
+    description: "the operator's namespace, where the webhook Secret is kept",
+    parse: text,
+    default: 'default',
+  },
+  injectionConfig: {
+    flag: 'injection-config',
+    env: 'MTLS_INJECTION_CONFIG',
+    description: 'YAML file of what the webhook injects; empty means the built-in defaults',
+    parse: text,
+    default: '',
   },
   logLevel: {
     flag: 'log-level',

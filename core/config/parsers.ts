@@ -52,6 +52,13 @@ export function httpUrl(raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+/** An https URL, such as the one the apiserver calls a webhook at. */
+export function httpsUrl(raw: string): string {
+  const url = httpUrl(raw);
+  if (!url.startsWith('https:')) throw new Error(`expected an https URL, got '${raw}'`);
+  return url;
+}
+
 /** Any non-empty text. */
 export function text(raw: string): string {
   return raw;

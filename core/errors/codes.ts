@@ -81,6 +81,10 @@ export const ErrorCode = {
   // mtls-egress-init: the nat rules of transparent egress could not be applied.
   EgressIptablesMissing: 'EGRESS_IPTABLES_MISSING',
   EgressIptablesFailed: 'EGRESS_IPTABLES_FAILED',
+
+  // The injection webhook: its configuration and the requests it cannot read.
+  InjectionConfigInvalid: 'INJECTION_CONFIG_INVALID',
+  AdmissionRequestInvalid: 'ADMISSION_REQUEST_INVALID',
 } as const;
 
 /** A stable error code. */

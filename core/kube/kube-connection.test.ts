@@ -27,6 +27,14 @@ function kubeconfigFile(user: Record<string, unknown>, extra = ''): string {
 }
 
 describe('connectionFromKubeconfig', () => {
+  it('names the file of an empty kubeconfig, which has no context to use', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kubeconfig-'));
+    writeFileSync(path.join(dir, 'empty'), '');
+    expect(() => connectionFromKubeconfig(path.join(dir, 'empty'))).toThrow(
+      `the kubeconfig ${path.join(dir, 'empty')} has no current-context and no context was named`,
+    );
+  });
+
   it('reads the current context, with files relative to the kubeconfig', () => {
     const connection = connectionFromKubeconfig(kubeconfigFile({ token: 'abc' }));
 

@@ -58,13 +58,17 @@ function tokenFromFile(file: string): () => string {
 export function connectionFromKubeconfig(file: string, context?: string): KubeConnection {
   let parsed: KubeconfigFile;
   try {
-    parsed = yaml.load(readFileSync(file, 'utf8')) as KubeconfigFile;
+    // An empty file parses as undefined: it has no contexts, which is reported below.
+    parsed = (yaml.load(readFileSync(file, 'utf8')) ?? {}) as KubeconfigFile;
   } catch (err) {
     throw invalid(`cannot read the kubeconfig ${file}: ${(err as Error).message}`);
   }
   const base = path.dirname(file);
 
   const contextName = context || parsed['current-context'];
+  if (!contextName) {
+    throw invalid(`the kubeconfig ${file} has no current-context and no context was named`);
+  }
   const contextEntry = parsed.contexts?.find((entry) => entry.name === contextName)?.context;
   if (!contextEntry) throw invalid(`the kubeconfig ${file} has no context '${contextName}'`);
   const cluster = parsed.clusters?.find((entry) => entry.name === contextEntry.cluster)?.cluster;

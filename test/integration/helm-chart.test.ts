@@ -219,6 +219,7 @@ describe('the chart with default values', () => {
       },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create'] },
       {
         apiGroups: ['admissionregistration.k8s.io'],

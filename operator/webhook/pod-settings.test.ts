@@ -1,0 +1,89 @@
+import { DEFAULT_INJECTION_CONFIG } from './injection-config';
+import { podSettings } from './pod-settings';
+
+const config = DEFAULT_INJECTION_CONFIG;
+
+describe('podSettings', () => {
+  it('is the injection config when the pod has no annotations', () => {
+    expect(podSettings(undefined, config)).toEqual({
+      settings: {
+        egressMode: 'iptables',
+        egressPorts: [80],
+        resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+        refreshInterval: '5m',
+        checkInterval: '10s',
+        rateLimit: 10,
+      },
+    });
+  });
+
+  it("applies every override the pod's annotations give", () => {
+    const result = podSettings(
+      {
+        'mtls.io/egress': 'proxy-env',
+        'mtls.io/egress-ports': '80, 8080',
+        'mtls.io/sidecar-cpu-request': '100m',
+        'mtls.io/sidecar-memory-request': '96Mi',
+        'mtls.io/sidecar-cpu-limit': '1',
+        'mtls.io/sidecar-memory-limit': '256Mi',
+        'mtls.io/refresh-interval': '1m',
+        'mtls.io/check-interval': '5s',
+        'mtls.io/rate-limit': '2.5',
+        'mtls.io/unrelated': 'ignored',
+      },
+      config,
+    );
+    expect(result).toEqual({
+      settings: {
+        egressMode: 'proxy-env',
+        egressPorts: [80, 8080],
+        resources: {
+          requests: { cpu: '100m', memory: '96Mi' },
+          limits: { cpu: '1', memory: '256Mi' },
+        },
+        refreshInterval: '1m',
+        checkInterval: '5s',
+        rateLimit: 2.5,
+      },
+    });
+  });
+
+  it('names the annotation, the value and the form expected of each bad value', () => {
+    const result = podSettings(
+      {
+        'mtls.io/egress': 'tproxy',
+        'mtls.io/egress-ports': '80,x',
+        'mtls.io/sidecar-cpu-request': 'lots',
+        'mtls.io/sidecar-memory-limit': '1GB',
+        'mtls.io/refresh-interval': '5 minutes',
+        'mtls.io/check-interval': '0s',
+        'mtls.io/rate-limit': 'fast',
+      },
+      config,
+    );
+    expect(result).toEqual({
+      problems: [
+        "mtls.io/egress: 'tproxy' is not iptables or proxy-env",
+        "mtls.io/egress-ports: '80,x' is not a list of ports 1-65535 such as 80,8080",
+        "mtls.io/sidecar-cpu-request: 'lots' is not a Kubernetes quantity of cpu " +
+          'such as 100m or 0.5',
+        "mtls.io/sidecar-memory-limit: '1GB' is not a Kubernetes quantity of memory " +
+          'such as 64Mi or 1Gi',
+        "mtls.io/refresh-interval: '5 minutes' is not a duration such as 10s, 5m or 250ms",
+        "mtls.io/check-interval: '0s' is not a duration such as 10s, 5m or 250ms",
+        "mtls.io/rate-limit: 'fast' is not a positive number of requests per second " +
+          'such as 10 or 2.5',
+      ],
+    });
+  });
+
+  it('refuses a request over its limit, naming the annotations that set them', () => {
+    const result = podSettings({ 'mtls.io/sidecar-memory-request': '1Gi' }, config);
+    expect(result).toEqual({
+      problems: [
+        'sidecar resources (mtls.io/sidecar-memory-request): ' +
+          'the memory request 1Gi is over the memory limit 128Mi',
+      ],
+    });
+  });
+});
