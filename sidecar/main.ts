@@ -1,6 +1,7 @@
 import { ConfigError } from '../core/config/options';
 import { loadSidecarConfig } from '../core/config/sidecar-config';
 import { createLogger } from '../core/log/logger';
+import { createGateway } from './gateway/gateway';
 import { createSidecar } from './sidecar';
 
 /** The `mtls-sidecar` program: parse the configuration, run, stop gracefully on a signal. */
@@ -19,15 +20,19 @@ async function main(): Promise<void> {
     return;
   }
 
-  const log = createLogger('sidecar', invocation.config.logLevel);
-  const sidecar = await createSidecar(invocation.config, { log });
+  const { config } = invocation;
+  const log = createLogger(config.mode, config.logLevel);
+  const running =
+    config.mode === 'gateway'
+      ? await createGateway(config, { log })
+      : await createSidecar(config, { log });
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    sidecar.close().then(
+    running.close().then(
       () => log.info('stopped'),
       (err: unknown) => {
         log.error('stop failed', { err });

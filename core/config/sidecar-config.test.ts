@@ -50,6 +50,27 @@ describe('loadSidecarConfig', () => {
     expect(() => labelList('app')).toThrow(/expected labels such as app=shop/);
   });
 
+  it('reads the gateway options and keeps the gateway on Vault', () => {
+    const gateway = ['--mode', 'gateway', '--namespace', 'mtls-system', '--vault-addr', 'http://v'];
+    const invocation = loadSidecarConfig([...gateway, '--vault-role', 'gw'], {
+      MTLS_API_AUTH: 'check=bearer+oauth1',
+      MTLS_AUTH_CACHE_TTL: '30s',
+    });
+    expect(invocation.help).toBe(false);
+    const config = !invocation.help ? invocation.config : undefined;
+    expect(config?.apiAuth.schemesFor('check')).toEqual(['bearer', 'oauth1']);
+    expect(config?.apiAuth.schemesFor('certificates')).toEqual(['bearer']);
+    expect(config?.authCacheTtlMs).toBe(30_000);
+    expect(config?.kubeconfig).toBe('');
+
+    expect(() => loadSidecarConfig([...gateway, '--config-file', 'x.yaml'], {})).toThrow(
+      /--mode gateway reads every namespace from Vault/,
+    );
+    expect(() => loadSidecarConfig([...gateway, '--api-auth', 'p12=none'], {})).toThrow(
+      /--api-auth is invalid: unknown scheme 'none'/,
+    );
+  });
+
   it('counts rates in memory unless told to share them through Redis', () => {
     const file = ['--namespace', 'shop', '--config-file', 'sidecar.yaml'];
     expect(loadSidecarConfig(file, {})).toMatchObject({
@@ -80,6 +101,9 @@ describe('loadSidecarConfig', () => {
     const invocation = loadSidecarConfig(['--help'], {});
     expect(invocation.help && invocation.text).toContain(
       '--unmapped (env MTLS_UNMAPPED) [default deny]',
+    );
+    expect(invocation.help && invocation.text).toContain(
+      '[default check=oauth1,certificates=bearer,mappings=bearer,p12=bearer,forward=bearer+oauth1]',
     );
   });
 });

@@ -1,3 +1,4 @@
+import { ApiAuthPolicy } from './api-auth-policy';
 import { ConfigError, describeOptions, parseOptions, type OptionValues } from './options';
 import { durationMs, httpUrl, integer, oneOf, positiveNumber, text } from './parsers';
 
@@ -32,7 +33,9 @@ export const sidecarOptionTable = {
   mode: {
     flag: 'mode',
     env: 'MTLS_MODE',
-    description: 'sidecar (one workload, the pod) or gateway (shared; sidecar semantics today)',
+    description:
+      'sidecar (one workload, the pod) or gateway (shared: the API and the forwarding method ' +
+      'for every namespace, callers authenticated)',
     parse: oneOf('sidecar', 'gateway'),
     default: 'sidecar' as const,
   },
@@ -53,7 +56,9 @@ export const sidecarOptionTable = {
   namespace: {
     flag: 'namespace',
     env: 'POD_NAMESPACE',
-    description: 'namespace whose mappings and certificates this proxy uses',
+    description:
+      "namespace whose mappings and certificates this proxy uses; in gateway mode the gateway's " +
+      'own namespace, where its OAuth 1.0 consumer Secrets live',
     parse: text,
   },
   podLabels: {
@@ -185,6 +190,39 @@ export const sidecarOptionTable = {
     parse: durationMs,
     default: 30_000,
   },
+  kubeconfig: {
+    flag: 'kubeconfig',
+    env: 'KUBECONFIG',
+    description:
+      "gateway mode: kubeconfig of the gateway's own Kubernetes access; in-cluster if empty",
+    parse: text,
+    default: '',
+  },
+  apiAuth: {
+    flag: 'api-auth',
+    env: 'MTLS_API_AUTH',
+    description:
+      'gateway mode: schemes (bearer, oauth1) each group of operations (check, certificates, ' +
+      'mappings, p12, forward) takes, as group=scheme[+scheme],...; other groups keep defaults',
+    parse: (raw: string) => ApiAuthPolicy.parse(raw),
+    default: ApiAuthPolicy.defaults,
+  },
+  apiAudiences: {
+    flag: 'api-audiences',
+    env: 'MTLS_API_AUDIENCES',
+    description:
+      "gateway mode: audiences a caller's Bearer token must have, comma list; empty: the " +
+      "apiserver's own",
+    parse: text,
+    default: '',
+  },
+  authCacheTtlMs: {
+    flag: 'auth-cache-ttl',
+    env: 'MTLS_AUTH_CACHE_TTL',
+    description: 'gateway mode: how long a TokenReview or SubjectAccessReview answer is reused',
+    parse: durationMs,
+    default: 10_000,
+  },
   logLevel: {
     flag: 'log-level',
     env: 'MTLS_LOG_LEVEL',
@@ -222,6 +260,9 @@ export function loadSidecarConfig(
     throw new ConfigError(
       '--vault-addr or --config-file is required: where certificates come from',
     );
+  }
+  if (config.mode === 'gateway' && config.configFile !== '') {
+    throw new ConfigError('--mode gateway reads every namespace from Vault: drop --config-file');
   }
   if (config.configFile === '' && config.vaultToken === '' && config.vaultRole === '') {
     throw new ConfigError('--vault-role or --vault-token is required to log into Vault');

@@ -35,6 +35,26 @@ export const ErrorCode = {
   CertExpiresSoon: 'CERT_EXPIRES_SOON',
   P12JavaUnreadable: 'P12_JAVA_UNREADABLE',
 
+  // The gateway's API: requests it refuses, who may call it, and what it manages.
+  ApiRequestInvalid: 'API_REQUEST_INVALID',
+  ApiBodyTooLarge: 'API_BODY_TOO_LARGE',
+  ApiUnsupportedMediaType: 'API_UNSUPPORTED_MEDIA_TYPE',
+  ApiNotFound: 'API_NOT_FOUND',
+  ApiMethodNotAllowed: 'API_METHOD_NOT_ALLOWED',
+  AuthMissing: 'AUTH_MISSING',
+  AuthInvalid: 'AUTH_INVALID',
+  AuthSchemeRefused: 'AUTH_SCHEME_REFUSED',
+  AuthForbidden: 'AUTH_FORBIDDEN',
+  AuthUnavailable: 'AUTH_UNAVAILABLE',
+  OAuthUnavailable: 'OAUTH_UNAVAILABLE',
+  CertificateNotFound: 'CERTIFICATE_NOT_FOUND',
+  CertificateExists: 'CERTIFICATE_EXISTS',
+  CertificateNotAvailable: 'CERTIFICATE_NOT_AVAILABLE',
+  MappingNotFound: 'MAPPING_NOT_FOUND',
+  MappingExists: 'MAPPING_EXISTS',
+  MappingUrlInvalid: 'MAPPING_URL_INVALID',
+  MappingValidationFailed: 'MAPPING_VALIDATION_FAILED',
+
   // The sidecar: its sources of certificates and the requests it refuses.
   SidecarConfigFileInvalid: 'SIDECAR_CONFIG_FILE_INVALID',
   ProxyRequestInvalid: 'PROXY_REQUEST_INVALID',

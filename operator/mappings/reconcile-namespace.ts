@@ -14,7 +14,7 @@ import type { Cluster } from '../resources/cluster';
 import { asMergePatch, sameStatus } from '../resources/status-patch';
 import type { MtlsCertificate, MtlsMapping, MtlsMappingStatus } from '../../core/resources/types';
 import type { ReconcileResult } from '../runtime/controller';
-import { validateLive } from './live-validation';
+import { validateLive } from '../../core/mapping/live-validation';
 
 /** What the namespace reconciler works with. */
 export type NamespaceReconcilerDeps = {

@@ -99,7 +99,8 @@ export class ProxyServer {
     await this.pools.close();
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  /** Serves one request; the gateway hands over the requests its own listener accepted. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     this.inFlight++;
 

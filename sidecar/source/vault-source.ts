@@ -1,6 +1,3 @@
-import { readFile } from 'node:fs/promises';
-
-import { ErrorCode } from '../../core/errors/codes';
 import type { Logger } from '../../core/log/logger';
 import type { MappingIndexDocument } from '../../core/mapping/index-document';
 import { indexVaultPath } from '../../core/vault/paths';
@@ -12,7 +9,7 @@ import {
 } from './certificate-source';
 import { readCertificatePems, readMappingIndex, SourceDataError } from './mapping-index-reader';
 import { SnapshotListeners } from './snapshot-listeners';
-import { VaultCallError, VaultClient } from './vault-client';
+import { VaultSession } from './vault-session';
 
 /** Options of the Vault certificate source. */
 export type VaultSourceOptions = {
@@ -31,6 +28,8 @@ export type VaultSourceOptions = {
   log: Logger;
   /** Called for every failed sync, for the error counter. */
   onError?: (err: unknown) => void;
+  /** A Vault session shared with other sources (the gateway's); one of its own when absent. */
+  session?: VaultSession;
 };
 
 const MAX_BACKOFF_MS = 60_000;
@@ -42,18 +41,19 @@ const MAX_BACKOFF_MS = 60_000;
  * backs off. Key material lives only in memory.
  */
 export class VaultCertificateSource implements CertificateSource {
-  private readonly client: VaultClient;
+  private readonly session: VaultSession;
   private readonly listeners = new SnapshotListeners();
   private snapshot: CertificateSnapshot | undefined;
   private indexVersion = -1;
-  private login: { token: string; renewAt: number } | undefined;
   private lastFullAt = 0;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly options: VaultSourceOptions) {
-    this.client = new VaultClient(options.address, options.requestTimeoutMs);
+    this.session =
+      options.session ??
+      new VaultSession({ ...options, log: options.log.child({ namespace: options.namespace }) });
   }
 
   async start(): Promise<void> {
@@ -115,8 +115,8 @@ export class VaultCertificateSource implements CertificateSource {
 
   private async syncOnce(full: boolean): Promise<void> {
     const { kvMount, namespace } = this.options;
-    const index = await this.withToken((token) =>
-      this.client.readKv(token, kvMount, indexVaultPath(namespace)),
+    const index = await this.session.withToken((token) =>
+      this.session.client.readKv(token, kvMount, indexVaultPath(namespace)),
     );
     const now = Date.now();
 
@@ -167,8 +167,8 @@ export class VaultCertificateSource implements CertificateSource {
     version: number,
   ): Promise<LoadedCertificate | undefined> {
     const { kvMount, namespace, log } = this.options;
-    const secret = await this.withToken((token) =>
-      this.client.readKv(token, kvMount, path, version),
+    const secret = await this.session.withToken((token) =>
+      this.session.client.readKv(token, kvMount, path, version),
     );
 
     // One bad certificate leaves its mappings unserved; it must not block every other one.
@@ -182,28 +182,5 @@ export class VaultCertificateSource implements CertificateSource {
       log.error('certificate in vault unusable', { namespace, name, vaultVersion: version, err });
       return undefined;
     }
-  }
-
-  /** Runs a call with a valid token; logs in again once when Vault says the token is refused. */
-  private async withToken<T>(call: (token: string) => Promise<T>): Promise<T> {
-    try {
-      return await call(await this.token());
-    } catch (err) {
-      const refused = err instanceof VaultCallError && err.code === ErrorCode.VaultForbidden;
-      if (!refused || this.options.staticToken) throw err;
-      this.login = undefined;
-      return call(await this.token());
-    }
-  }
-
-  private async token(): Promise<string> {
-    const { staticToken, authMount, role, tokenFile, log } = this.options;
-    if (staticToken) return staticToken;
-    if (this.login && Date.now() < this.login.renewAt) return this.login.token;
-
-    const jwt = (await readFile(tokenFile, 'utf8')).trim();
-    this.login = await this.client.kubernetesLogin(authMount, role, jwt);
-    log.info('logged into vault', { namespace: this.options.namespace, role });
-    return this.login.token;
   }
 }

@@ -91,7 +91,12 @@ describe('the chart with the gateway on', () => {
         resources: ['mtlscertificates', 'mtlsmappings'],
         verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'],
       },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
     ]);
+    expect(only(objects, 'Role', `${name}-consumers`)).toMatchObject({
+      metadata: { namespace: 'mtls-system' },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] }],
+    });
     const bindings = objects.filter(
       (o) => o.kind.endsWith('Binding') && o.metadata.name === `${name}-self-serve`,
     );

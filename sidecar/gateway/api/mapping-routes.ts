@@ -1,0 +1,127 @@
+import { ErrorCode } from '../../../core/errors/codes';
+import { MappingUrlError, parseMappingUrl } from '../../../core/mapping/url-match';
+import type { GatewayAuth } from '../auth/gateway-auth';
+import { GatewayError, invalidApiRequest } from '../gateway-error';
+import type { ApiRoute } from './api-router';
+import type { CertificateStore } from './certificate-store';
+import { checkObjectName } from './certificate-upload';
+import { mappingEntity } from './mapping-entity';
+import type { MappingStore, NewMapping } from './mapping-store';
+import type { MappingValidator } from './mapping-validator';
+import { readJsonBody } from './request-body';
+
+/** What the mapping operations use. */
+export type MappingRouteDeps = {
+  mappings: MappingStore;
+  certificates: CertificateStore;
+  validator: MappingValidator;
+  auth: GatewayAuth;
+};
+
+const COLLECTION = '/api/v1/accounts/{namespace}/mappings';
+const ITEM = `${COLLECTION}/{name}`;
+
+// A Kubernetes label value: the service becomes one in the mapping's workload selector.
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** The mapping operations: list, get, create (with optional live validation), delete. */
+export function mappingRoutes(deps: MappingRouteDeps): ApiRoute[] {
+  const { mappings, certificates, validator, auth } = deps;
+  return [
+    {
+      method: 'GET',
+      path: COLLECTION,
+      operationId: 'listMappings',
+      group: 'mappings',
+      permission: { verb: 'list', resource: 'mtlsmappings' },
+      async handle({ params }) {
+        return { status: 200, body: (await mappings.list(params.namespace)).map(mappingEntity) };
+      },
+    },
+    {
+      method: 'GET',
+      path: ITEM,
+      operationId: 'getMapping',
+      group: 'mappings',
+      permission: { verb: 'get', resource: 'mtlsmappings' },
+      async handle({ params }) {
+        return {
+          status: 200,
+          body: mappingEntity(await mappings.get(params.namespace, params.name)),
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: COLLECTION,
+      operationId: 'createMapping',
+      group: 'mappings',
+      permission: { verb: 'create', resource: 'mtlsmappings' },
+      async handle({ req, params, caller }) {
+        const { namespace } = params;
+        const { mapping, validate } = readNewMapping(await readJsonBody(req));
+        const match = parseUrl(mapping.url);
+        const certificate = await certificates.get(namespace, mapping.certificateName);
+
+        // Validating calls out with the certificate, as forwarding does: the same right.
+        if (validate) {
+          await auth.authorize(caller!, namespace, { verb: 'use', resource: 'mtlscertificates' });
+          await validator.validate(certificate, match);
+        }
+        return { status: 201, body: mappingEntity(await mappings.create(namespace, mapping)) };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: ITEM,
+      operationId: 'deleteMapping',
+      group: 'mappings',
+      permission: { verb: 'delete', resource: 'mtlsmappings' },
+      async handle({ params }) {
+        await mappings.delete(params.namespace, params.name);
+        return { status: 204 };
+      },
+    },
+  ];
+}
+
+function readNewMapping(value: unknown): { mapping: NewMapping; validate: boolean } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidApiRequest(
+      'expected a JSON object { name?, url, certificateName, serviceName?, validate? }',
+    );
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record.url !== 'string') throw invalidApiRequest('url is required: an https URL');
+  if (record.validate !== undefined && typeof record.validate !== 'boolean') {
+    throw invalidApiRequest('validate must be true or false');
+  }
+  const serviceName = record.serviceName ?? undefined;
+  if (
+    serviceName !== undefined &&
+    (typeof serviceName !== 'string' || !LABEL_VALUE.test(serviceName))
+  ) {
+    throw invalidApiRequest(
+      'serviceName must be a label value: up to 63 letters, digits, -, _ and ., ' +
+        'starting and ending with a letter or digit',
+    );
+  }
+  return {
+    mapping: {
+      name: record.name === undefined ? undefined : checkObjectName(record.name),
+      url: record.url,
+      certificateName: checkObjectName(record.certificateName),
+      serviceName: serviceName as string | undefined,
+    },
+    validate: record.validate === true,
+  };
+}
+
+function parseUrl(url: string) {
+  try {
+    return parseMappingUrl(url);
+  } catch (err) {
+    if (!(err instanceof MappingUrlError)) throw err;
+    throw new GatewayError(400, ErrorCode.MappingUrlInvalid, err.message);
+  }
+}
