@@ -112,7 +112,8 @@ describe('kubectl-mtls', () => {
     const run = await runKubectlMtls(['status', '--kubeconfig', kubeconfig]);
     expect(run.status).toBe(1);
     expect(run.stderr).toBe(
-      'error: cannot reach the apiserver at https://127.0.0.1:9: connect ECONNREFUSED 127.0.0.1:9\n',
+      'error: cannot reach the apiserver at https://127.0.0.1:9: ' +
+        'connect ECONNREFUSED 127.0.0.1:9\n',
     );
   });
 

@@ -42,7 +42,8 @@ describe('runCli', () => {
     const wrong = await run('check', 'https://x.example/', '--timeout', '5 minutes', '--live');
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toBe(
-      "error: --timeout 5 minutes: expected a duration such as 15s, 5m or 250ms, got '5 minutes'\n" +
+      'error: --timeout 5 minutes: expected a duration such as 15s, 5m or 250ms, ' +
+        "got '5 minutes'\n" +
         "See 'kubectl mtls check --help'.\n",
     );
 

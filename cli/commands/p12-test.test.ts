@@ -32,7 +32,7 @@ async function jsonReport(file: string, password = P12_PASSWORD) {
 }
 
 describe('p12 test', () => {
-  it('passes a legacy RC2-40 file that every Java reads, with key, names and validity', async () => {
+  it('passes a legacy RC2-40 file every Java reads, with key, names and validity', async () => {
     const { status, report, now } = await jsonReport(p12File(pki.leaf, 'legacyRc2'));
 
     const leaf = new X509Certificate(pki.leaf.certPem);
