@@ -4,6 +4,7 @@ import type { SidecarConfig } from '../core/config/sidecar-config';
 import { createLogger, type Logger } from '../core/log/logger';
 import { AdminServer } from './admin/admin-server';
 import { SidecarMetrics } from './admin/sidecar-metrics';
+import type { AccessLogSink } from './proxy/access-log';
 import { ProxyServer } from './proxy/proxy-server';
 import type { CertificateSnapshot, CertificateSource } from './source/certificate-source';
 import { FileCertificateSource } from './source/file-source';
@@ -28,6 +29,8 @@ export type SidecarDependencies = {
   listenHost?: string;
   /** Poll interval of the standalone file source. */
   filePollIntervalMs?: number;
+  /** Where the access log goes; standard error when absent. */
+  accessLogSink?: AccessLogSink;
 };
 
 /** Builds the certificate source the configuration names: the YAML file, or Vault. */
@@ -85,6 +88,8 @@ export async function createSidecar(
     extraCaPem: config.extraCaFile ? readFileSync(config.extraCaFile, 'utf8') : undefined,
     log,
     metrics,
+    accessLog: config.logLevel === 'info' || config.logLevel === 'debug',
+    accessLogSink: dependencies.accessLogSink,
   });
 
   const use = (snapshot: CertificateSnapshot): void => {

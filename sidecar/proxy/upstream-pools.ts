@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates } from 'node:tls';
 
-import { Pool } from 'undici';
-
 import type { Logger } from '../../core/log/logger';
 import { guardedLookup } from './destination-guard';
+import { TlsPool } from './tls-pool';
 
 /** The client certificate a connection presents; absent for passthrough. */
 export type ClientIdentity = {
@@ -37,13 +36,12 @@ export type UpstreamPoolsOptions = {
   onHandshake?: () => void;
 };
 
-type Entry = { pool: Pool; identityKey: string };
+type Entry = { pool: TlsPool; identityKey: string };
 
 /**
  * Keep-alive connection pools, one per (origin, certificate name and version, trusted CAs).
  * A new certificate version gets a new pool, so rotation never mixes identities on a socket;
  * pools of versions no longer current are closed gracefully, letting their requests finish.
- * TLS sessions are cached by undici's connector and resumed on reconnects.
  */
 export class UpstreamPools {
   private readonly pools = new Map<string, Entry>();
@@ -54,7 +52,7 @@ export class UpstreamPools {
   constructor(private readonly options: UpstreamPoolsOptions) {}
 
   /** The pool for a route, created on first use. */
-  poolFor(route: UpstreamRoute): Pool {
+  poolFor(route: UpstreamRoute): TlsPool {
     const identityKey = route.identity
       ? `${route.identity.certificateName}@${route.identity.version}`
       : 'passthrough';
@@ -76,7 +74,7 @@ export class UpstreamPools {
 
   /**
    * Closes the pools of certificate versions not in `current` (keys `name@version`). Requests
-   * already queued on them finish first: Pool.close waits for them.
+   * already on them finish first.
    */
   retire(current: ReadonlySet<string>): void {
     this.caKeys.clear();
@@ -94,7 +92,7 @@ export class UpstreamPools {
 
   /** Closes every pool after its in-flight requests finish. */
   async close(): Promise<void> {
-    const closing = [...this.pools.values()].map((entry) => entry.pool.close().catch(() => {}));
+    const closing = [...this.pools.values()].map((entry) => entry.pool.close());
     this.pools.clear();
     await Promise.all(closing);
   }
@@ -108,7 +106,7 @@ export class UpstreamPools {
     return key;
   }
 
-  private createPool(route: UpstreamRoute): Pool {
+  private createPool(route: UpstreamRoute): TlsPool {
     const { timeoutMs, extraCaPem } = this.options;
     const ca = [...rootCertificates];
     if (extraCaPem) ca.push(extraCaPem);
@@ -122,23 +120,18 @@ export class UpstreamPools {
       ...(identity ? { cert: identity.chainPem, key: identity.privateKeyPem } : {}),
     });
 
-    const host = isIP(route.host) === 6 ? `[${route.host}]` : route.host;
-    const pool = new Pool(`https://${host}:${route.port}`, {
-      connect: {
-        secureContext,
-        // SNI carries host names only; an IP literal is sent without it.
-        ...(isIP(route.host) === 0 ? { servername: route.host } : {}),
-        ...(route.guardResolution ? { lookup: guardedLookup } : {}),
-        rejectUnauthorized: true,
-        timeout: timeoutMs,
-      },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      keepAliveTimeout: 30_000,
-      connections: 256,
+    return new TlsPool({
+      host: route.host,
+      port: route.port,
+      // SNI carries host names only; an IP literal is sent without it.
+      servername: isIP(route.host) === 0 ? route.host : undefined,
+      secureContext,
+      lookup: route.guardResolution ? guardedLookup : undefined,
+      timeoutMs,
+      maxConnections: 256,
+      idleMs: 30_000,
+      onHandshake: this.options.onHandshake,
     });
-    pool.on('connect', () => this.options.onHandshake?.());
-    return pool;
   }
 
   private closeBeyondLimit(): void {
@@ -150,7 +143,7 @@ export class UpstreamPools {
     }
   }
 
-  private closeQuietly(pool: Pool): void {
+  private closeQuietly(pool: TlsPool): void {
     pool.close().catch((err: unknown) => this.options.log.warn('pool close failed', { err }));
   }
 }
