@@ -126,6 +126,10 @@ class NodeExchange implements ResponseSink {
     return false;
   }
 
+  flush(): void {
+    // ServerResponse writes (and corks) as it goes.
+  }
+
   onResponseEnd(): void {
     this.exchange = undefined;
     this.res.end();

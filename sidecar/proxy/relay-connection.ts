@@ -32,13 +32,17 @@ export class RelayConnection implements ResponseSink {
   private responseStarted = false;
   private status = 0;
   private ended = false;
+  private pendingHead: string | undefined;
+  private readonly source: string;
 
   constructor(
     private readonly socket: Socket,
     private readonly context: ProxyContext,
     private readonly onDone: (connection: RelayConnection) => void,
   ) {
+    this.source = socket.remoteAddress ?? 'unknown';
     socket.setNoDelay(true);
+    // Armed for the connection's life; it fires only after that long without any traffic.
     socket.setTimeout(CLIENT_KEEP_ALIVE_MS);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
@@ -101,13 +105,12 @@ export class RelayConnection implements ResponseSink {
     this.request = head;
     this.startedAt = performance.now();
     this.responseStarted = false;
-    this.socket.setTimeout(0);
     this.context.requestStarted();
     if (head.close) this.closeAfter = true;
 
     let decision: Decision;
     try {
-      decision = this.context.gate.decide(this.socket.remoteAddress ?? 'unknown', head);
+      decision = this.context.gate.decide(this.source, head);
     } catch (err) {
       this.context.log.error('proxy request failed unexpectedly', { err });
       this.failInternally();
@@ -172,16 +175,29 @@ export class RelayConnection implements ResponseSink {
     if (response.framing === 'until-close') this.closeAfter = true;
     if (this.closeAfter) text += 'connection: close\r\n';
 
-    // Head and first body bytes usually arrive together: one write for both.
-    this.socket.cork();
-    this.socket.write(`${text}\r\n`, 'latin1');
-    process.nextTick(uncork, this.socket);
+    // Head and first body bytes usually arrive together: they go out in one write.
+    this.pendingHead = `${text}\r\n`;
   }
 
   onResponseBody(chunk: Buffer): boolean {
-    if (this.socket.write(chunk)) return true;
+    let writable: boolean;
+    if (this.pendingHead === undefined) writable = this.socket.write(chunk);
+    else {
+      this.socket.cork();
+      this.socket.write(this.pendingHead, 'latin1');
+      this.pendingHead = undefined;
+      writable = this.socket.write(chunk);
+      this.socket.uncork();
+    }
+    if (writable) return true;
     this.socket.once('drain', this.resumeUpstream);
     return false;
+  }
+
+  flush(): void {
+    if (this.pendingHead === undefined) return;
+    this.socket.write(this.pendingHead, 'latin1');
+    this.pendingHead = undefined;
   }
 
   private readonly resumeUpstream = (): void => {
@@ -189,11 +205,13 @@ export class RelayConnection implements ResponseSink {
   };
 
   onResponseEnd(): void {
+    this.flush();
     this.complete(this.outcomeOf(this.status));
   }
 
   onFailure(err: Error): void {
     const route = this.route as Decision & { kind: 'route' };
+    this.pendingHead = undefined;
     if (this.responseStarted) {
       // Headers are gone already: the only honest signal left is to cut the response short.
       this.context.log.warn('upstream response cut short', {
@@ -246,7 +264,6 @@ export class RelayConnection implements ResponseSink {
       this.socket.end();
       return;
     }
-    this.socket.setTimeout(CLIENT_KEEP_ALIVE_MS);
     if (this.socket.isPaused()) this.socket.resume();
     if (this.buffered !== undefined) setImmediate(() => this.serveBuffered());
   }
@@ -295,8 +312,4 @@ export class RelayConnection implements ResponseSink {
   private readonly onIdle = (): void => {
     if (!this.busy) this.socket.destroy();
   };
-}
-
-function uncork(socket: Socket): void {
-  socket.uncork();
 }

@@ -26,6 +26,8 @@ export class UpstreamConnection {
   user: ConnectionUser | undefined;
   /** False until it has served one exchange: a fresh connection failing is not a stale one. */
   reused = false;
+  /** When an idle connection is to be given up (performance.now()). */
+  idleUntil = 0;
 
   constructor(
     readonly socket: TLSSocket,
@@ -84,7 +86,13 @@ export class TlsPool {
 
   /** Calls back with a connection: an idle one, a new one, or the next one released. */
   acquire(callback: Waiter): void {
-    const connection = this.idle.pop();
+    let connection = this.idle.pop();
+    if (connection !== undefined && connection.idleUntil < performance.now()) {
+      // The most recent idle connection is past its time, so all older ones are too.
+      connection.socket.destroy();
+      for (const old of this.idle.splice(0)) old.socket.destroy();
+      connection = undefined;
+    }
     if (connection) {
       callback(undefined, connection);
       return;
@@ -111,13 +119,15 @@ export class TlsPool {
       connection.socket.destroy();
       return;
     }
+    // Given up a second before the upstream's announced time, so that a request never races
+    // the upstream closing it; an idle socket also closes at its timeout (no traffic at all).
     const announced = keepAliveSeconds === undefined ? Infinity : keepAliveSeconds * 1000 - 1000;
     const idleMs = Math.min(this.options.idleMs, announced);
     if (idleMs <= 0) {
       connection.socket.destroy();
       return;
     }
-    connection.socket.setTimeout(idleMs);
+    connection.idleUntil = performance.now() + idleMs;
     this.idle.push(connection);
   }
 
@@ -160,6 +170,9 @@ export class TlsPool {
       ...(lookup ? { lookup } : {}),
     });
     socket.setNoDelay(true);
+    // One timeout for the connection's life, so that no exchange pays for setting one: without
+    // any traffic for that long, a busy connection has failed and an idle one is closed.
+    socket.setTimeout(timeoutMs);
 
     let settled = false;
     const settle = (err: Error | undefined): void => {

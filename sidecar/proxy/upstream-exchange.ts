@@ -16,6 +16,8 @@ export interface ResponseSink {
    * pauses the upstream until `resume()`.
    */
   onResponseBody(chunk: Buffer): boolean;
+  /** The bytes of one upstream read were all handed over: a good moment to write them out. */
+  flush(): void;
   /** The whole response arrived. */
   onResponseEnd(): void;
   /** The exchange failed, before or after the head. */
@@ -144,7 +146,6 @@ export class UpstreamExchange implements ConnectionUser {
     connection.user = this;
     this.phase = Phase.Head;
     const socket = connection.socket;
-    socket.setTimeout(this.timeoutMs);
     socket.cork();
     socket.write(this.head, 'latin1');
     for (const chunk of this.pending) socket.write(chunk);
@@ -160,12 +161,18 @@ export class UpstreamExchange implements ConnectionUser {
     if (this.phase === Phase.Head) {
       this.buffered = this.buffered ? Buffer.concat([this.buffered, chunk]) : chunk;
       this.readHead();
+      if (this.relaying) this.sink.flush();
     } else if (this.phase === Phase.Body) {
       this.readBody(chunk);
+      if (this.relaying) this.sink.flush();
     } else {
       // Bytes after the response, or after an abort: the connection cannot be trusted again.
       this.connection?.socket.destroy();
     }
+  }
+
+  private get relaying(): boolean {
+    return this.phase === Phase.Body;
   }
 
   onError(err: Error): void {

@@ -36,7 +36,7 @@ export type UpstreamPoolsOptions = {
   onHandshake?: () => void;
 };
 
-type Entry = { pool: TlsPool; identityKey: string };
+type Entry = { pool: TlsPool; identityKey: string; usedAt: number };
 
 /**
  * Keep-alive connection pools, one per (origin, certificate name and version, trusted CAs).
@@ -45,6 +45,7 @@ type Entry = { pool: TlsPool; identityKey: string };
  */
 export class UpstreamPools {
   private readonly pools = new Map<string, Entry>();
+  private uses = 0;
 
   // Digests of trusted-CA PEMs: hashing one on every request was a visible share of the CPU.
   private readonly caKeys = new Map<string, string>();
@@ -61,13 +62,12 @@ export class UpstreamPools {
 
     const found = this.pools.get(key);
     if (found) {
-      this.pools.delete(key);
-      this.pools.set(key, found);
+      found.usedAt = ++this.uses;
       return found.pool;
     }
 
     const pool = this.createPool(route);
-    this.pools.set(key, { pool, identityKey });
+    this.pools.set(key, { pool, identityKey, usedAt: ++this.uses });
     this.closeBeyondLimit();
     return pool;
   }
@@ -137,7 +137,12 @@ export class UpstreamPools {
   private closeBeyondLimit(): void {
     const limit = this.options.maxPools ?? 512;
     while (this.pools.size > limit) {
-      const [key, entry] = this.pools.entries().next().value as [string, Entry];
+      // Rare (a new origin beyond the limit): a scan for the least recently used is cheaper
+      // overall than keeping the map in use order on every request.
+      let oldest: [string, Entry] | undefined;
+      for (const entry of this.pools)
+        if (!oldest || entry[1].usedAt < oldest[1].usedAt) oldest = entry;
+      const [key, entry] = oldest as [string, Entry];
       this.pools.delete(key);
       this.closeQuietly(entry.pool);
     }
