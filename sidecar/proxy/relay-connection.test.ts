@@ -92,7 +92,15 @@ describe('the proxy relay', () => {
         { name: 'scripted', host: 'localhost', port: scripted.port, certificate: 'shop-cert' },
       ],
     );
-    sidecar = await startFileSidecar(file, '--upstream-timeout', '2s');
+    sidecar = await startFileSidecar(
+      file,
+      '--upstream-timeout',
+      '2s',
+      '--rate',
+      '1000',
+      '--burst',
+      '1000',
+    );
     port = sidecar.proxyPort;
   });
 
@@ -218,6 +226,35 @@ describe('the proxy relay', () => {
     const result = await callProxy(port, { path: `http://localhost:${scripted.port}/i` });
 
     expect([result.status, result.body]).toEqual([201, 'done']);
+  });
+
+  it('relays an answer that comes before the whole upload, then closes', async () => {
+    scripted.answer = () => ({
+      bytes: 'HTTP/1.1 413 Payload Too Large\r\ncontent-length: 3\r\n\r\nbig',
+      close: true,
+    });
+
+    const response = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          `POST http://localhost:${scripted.port}/upload HTTP/1.1\r\nHost: x\r\n` +
+            `Content-Length: 10000000\r\n\r\n${'x'.repeat(1000)}`,
+        );
+      });
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk.toString('latin1');
+        // The rest of the upload goes nowhere: the proxy has ended the exchange.
+        socket.write('y'.repeat(100_000));
+      });
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+    });
+    const after = await callProxy(port, { path: `http://localhost:${upstream.port}/after` });
+
+    expect(response).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
+    expect(response).toMatch(/\r\nconnection: close\r\n\r\nbig$/);
+    expect(after.status).toBe(200);
   });
 
   it('answers 502 for an upstream response with ambiguous framing', async () => {

@@ -68,6 +68,8 @@ export class RelayConnection implements ResponseSink {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    // After the proxy ended the connection, whatever the client still sends is dropped.
+    if (this.ended) return;
     if (this.bodyLeft > 0) {
       const body = chunk.length <= this.bodyLeft ? chunk : chunk.subarray(0, this.bodyLeft);
       this.bodyLeft -= body.length;
@@ -172,7 +174,9 @@ export class RelayConnection implements ResponseSink {
     else if (response.contentLength !== undefined) {
       text += `content-length: ${response.contentLength}\r\n`;
     }
-    if (response.framing === 'until-close') this.closeAfter = true;
+    // A body that ends with the connection, or an answer before the whole upload: the
+    // connection cannot carry another request after this one.
+    if (response.framing === 'until-close' || this.bodyLeft > 0) this.closeAfter = true;
     if (this.closeAfter) text += 'connection: close\r\n';
 
     // Head and first body bytes usually arrive together: they go out in one write.
