@@ -11,9 +11,11 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Every control character but HTAB; CR and LF only appear as line ends once lines are split.
+// Control characters but HTAB, and CR or LF anywhere but in a CRLF line end.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const STRAY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|\r(?!\n)|(?<!\r)\n/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
+const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout=(\d+)/i;
 const DIGITS = /^\d{1,15}$/;
 const RELAYED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 // Request headers whose body framing or semantics the relay leaves to Node's server.
@@ -79,32 +81,42 @@ export function parseRequestHead(buffer: Buffer): RequestHead | 'incomplete' | '
   if (headBytes < 0) return buffer.length > MAX_HEAD_BYTES ? 'unsupported' : 'incomplete';
   if (headBytes > MAX_HEAD_BYTES) return 'unsupported';
 
-  const lines = buffer.toString('latin1', 0, headBytes - 4).split('\r\n');
+  const lines = splitHead(buffer, headBytes);
+  if (lines === undefined) return 'unsupported';
   const requestLine = lines[0].split(' ');
   if (requestLine.length !== 3 || requestLine[2] !== 'HTTP/1.1') return 'unsupported';
-  const [method, url] = requestLine;
-  if (!RELAYED_METHODS.has(method) || CONTROL.test(url)) return 'unsupported';
+  const method = requestLine[0];
+  if (!RELAYED_METHODS.has(method)) return 'unsupported';
 
-  const parsed = parseHeaderLines(lines);
-  if (parsed === undefined) return 'unsupported';
+  const names: string[] = [];
+  const values: string[] = [];
   const headers: IncomingHttpHeaders = {};
-  for (let i = 0; i < parsed.names.length; i++) {
-    const name = parsed.names[i].toLowerCase();
-    if (headers[name] !== undefined || HANDED_OVER.has(name)) return 'unsupported';
-    headers[name] = parsed.values[i];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(':');
+    if (colon <= 0) return 'unsupported';
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) return 'unsupported';
+    const lower = name.toLowerCase();
+    if (headers[lower] !== undefined || HANDED_OVER.has(lower)) return 'unsupported';
+    const value = trimSpaces(line.slice(colon + 1));
+    headers[lower] = value;
+    names.push(name);
+    values.push(value);
   }
 
-  const length = headers['content-length'];
+  const length = headers['content-length'] as string | undefined;
   if (length !== undefined && !DIGITS.test(length)) return 'unsupported';
-  const connection = headers.connection?.toLowerCase();
+  const connection = headers.connection as string | undefined;
   return {
     method,
-    url,
-    ...parsed,
+    url: requestLine[1],
+    names,
+    values,
     headers,
     headBytes,
     bodyBytes: length === undefined ? 0 : Number(length),
-    close: connection !== undefined && hasToken(connection, 'close'),
+    close: connection !== undefined && hasToken(connection.toLowerCase(), 'close'),
   };
 }
 
@@ -119,74 +131,82 @@ export function parseResponseHead(buffer: Buffer, method: string): ResponseHead 
     return undefined;
   }
 
-  const lines = buffer.toString('latin1', 0, headBytes - 4).split('\r\n');
-  const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0]);
+  const lines = splitHead(buffer, headBytes);
+  if (lines === undefined) throw new UpstreamProtocolError('control character in the head');
+  const statusLine = STATUS_LINE.exec(lines[0]);
   if (!statusLine) throw new UpstreamProtocolError('bad status line');
-  const parsed = parseHeaderLines(lines);
-  if (parsed === undefined) throw new UpstreamProtocolError('bad header line');
   const status = Number(statusLine[2]);
 
+  const names: string[] = [];
+  const values: string[] = [];
   let length: string | undefined;
   let transferEncoding: string | undefined;
   let connection = '';
   let keepAliveSeconds: number | undefined;
-  for (let i = 0; i < parsed.names.length; i++) {
-    const name = parsed.names[i].toLowerCase();
-    const value = parsed.values[i];
-    if (name === 'content-length') {
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon) : '';
+    if (!TOKEN.test(name)) throw new UpstreamProtocolError('bad header line');
+    const value = trimSpaces(line.slice(colon + 1));
+    names.push(name);
+    values.push(value);
+
+    // Only names of these lengths can be the few headers that frame the message.
+    if (name.length !== 10 && name.length !== 14 && name.length !== 17) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'content-length') {
       if (!DIGITS.test(value) || (length !== undefined && length !== value)) {
         throw new UpstreamProtocolError('bad Content-Length');
       }
       length = value;
-    } else if (name === 'transfer-encoding') {
+    } else if (lower === 'transfer-encoding') {
       transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
-    } else if (name === 'connection') {
+    } else if (lower === 'connection') {
       connection += `,${value.toLowerCase()}`;
-    } else if (name === 'keep-alive') {
-      const timeout = /(?:^|[,;\s])timeout=(\d+)/i.exec(value);
+    } else if (lower === 'keep-alive') {
+      const timeout = KEEP_ALIVE_TIMEOUT.exec(value);
       if (timeout) keepAliveSeconds = Number(timeout[1]);
     }
   }
 
-  const keepAlive =
-    statusLine[1] === '1' ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive');
-  const head = {
-    ...parsed,
+  const head: ResponseHead = {
+    names,
+    values,
     status,
     headBytes,
-    keepAlive,
-    keepAliveSeconds,
+    framing: 'until-close',
     length: 0,
     contentLength: length,
+    keepAlive:
+      statusLine[1] === '1' ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive'),
+    keepAliveSeconds,
   };
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) {
-    return { ...head, framing: 'none' };
-  }
-  if (transferEncoding !== undefined) {
+    head.framing = 'none';
+  } else if (transferEncoding !== undefined) {
     if (length !== undefined) throw new UpstreamProtocolError('Content-Length and chunked');
     if (transferEncoding.trim().toLowerCase() !== 'chunked') {
       throw new UpstreamProtocolError(`unsupported Transfer-Encoding ${transferEncoding}`);
     }
-    return { ...head, framing: 'chunked' };
+    head.framing = 'chunked';
+  } else if (length !== undefined) {
+    head.framing = 'length';
+    head.length = Number(length);
+  } else {
+    head.keepAlive = false;
   }
-  if (length !== undefined) return { ...head, framing: 'length', length: Number(length) };
-  return { ...head, framing: 'until-close', keepAlive: false };
+  return head;
 }
 
-function parseHeaderLines(lines: string[]): HeaderLines | undefined {
-  const names: string[] = [];
-  const values: string[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(':');
-    if (colon <= 0) return undefined;
-    const name = line.slice(0, colon);
-    const value = trimSpaces(line.slice(colon + 1));
-    if (!TOKEN.test(name) || CONTROL.test(value)) return undefined;
-    names.push(name);
-    values.push(value);
-  }
-  return { names, values };
+/**
+ * The lines of a head (its blank line left out), or undefined when it holds a control
+ * character other than HTAB, or a CR or LF that is not part of a line end.
+ */
+function splitHead(buffer: Buffer, headBytes: number): string[] | undefined {
+  const text = buffer.toString('latin1', 0, headBytes - 4);
+  if (STRAY_CONTROL.test(text)) return undefined;
+  return text.split('\r\n');
 }
 
 function trimSpaces(value: string): string {

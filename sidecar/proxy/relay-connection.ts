@@ -15,6 +15,9 @@ export const CLIENT_KEEP_ALIVE_MS = 5_000;
 // Bytes of a next (pipelined) request held while the current one is served.
 const PIPELINE_LIMIT = 64 * 1024;
 
+/** Longest a client may take to send a whole request head (as Node's `headersTimeout`). */
+export const HEAD_TIMEOUT_MS = 60_000;
+
 /**
  * One application connection served by the proxy's own HTTP/1.1 relay: request heads are
  * parsed here, bodies and responses pass through as bytes (a chunked response keeps its
@@ -33,6 +36,7 @@ export class RelayConnection implements ResponseSink {
   private status = 0;
   private ended = false;
   private pendingHead: string | undefined;
+  private headStartedAt = 0;
   private readonly source: string;
 
   constructor(
@@ -96,7 +100,14 @@ export class RelayConnection implements ResponseSink {
   private serveBuffered(): void {
     if (this.buffered === undefined || this.ended) return;
     const head = parseRequestHead(this.buffered);
-    if (head === 'incomplete') return;
+    if (head === 'incomplete') {
+      // A head trickled in byte by byte would hold the connection forever otherwise.
+      const now = performance.now();
+      if (this.headStartedAt === 0) this.headStartedAt = now;
+      else if (now - this.headStartedAt > HEAD_TIMEOUT_MS) this.socket.destroy();
+      return;
+    }
+    this.headStartedAt = 0;
     if (head === 'unsupported') {
       this.handOver();
       return;
