@@ -41,12 +41,22 @@ export async function startUpstream(certs: PeerCertificates): Promise<Peer> {
   return peerOf('upstream', child, port);
 }
 
+// The program users run; its interpreter line carries the V8 flags the sidecar runs with.
+const SIDECAR_BIN = path.join(__dirname, '../../bin/mtls-sidecar.js');
+
+/** The node flags of a script's `#!/usr/bin/env -S node ...` line, to start it as users do. */
+function interpreterFlags(script: string): string[] {
+  const first = readFileSync(script, 'utf8').split('\n', 1)[0];
+  const flags = /^#!.*\bnode\b(.*)$/.exec(first)?.[1] ?? '';
+  return flags.split(' ').filter(Boolean);
+}
+
 /** How the sidecar is started: its standalone file, and a folder for a CPU profile if wanted. */
 export type SidecarLaunch = { configFile: string; logFile: string; cpuProfileDir?: string };
 
 /**
  * `mtls-sidecar` in standalone file mode with its default log level (the access log on), run
- * by node directly so that its pid is the proxy's own. The rate limit is lifted: the bench is
+ * by node directly with the flags of its interpreter line, so that its pid is the proxy's own. The rate limit is lifted: the bench is
  * one source address sending thousands of requests a second.
  */
 export async function startSidecar(launch: SidecarLaunch): Promise<Peer & { adminPort: number }> {
@@ -56,8 +66,9 @@ export async function startSidecar(launch: SidecarLaunch): Promise<Peer & { admi
   const child = spawn(
     process.execPath,
     [
+      ...interpreterFlags(SIDECAR_BIN),
       ...profile,
-      path.join(__dirname, '../sidecar/main.js'),
+      SIDECAR_BIN,
       '--namespace',
       'bench',
       '--config-file',

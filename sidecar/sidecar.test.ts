@@ -138,7 +138,10 @@ describe('the sidecar', () => {
       `${pki.dir}/log.yaml`,
     );
     const lines: LogLine[] = [];
-    const sidecar = await startSidecarWith(['--config-file', file], recordingLogger(lines));
+    const accessLog: string[] = [];
+    const sidecar = await startSidecarWith(['--config-file', file], recordingLogger(lines), {
+      write: (text: string) => accessLog.push(text),
+    });
 
     try {
       await callProxy(sidecar.proxyPort, {
@@ -154,22 +157,26 @@ describe('the sidecar', () => {
       await sidecar.close();
     }
 
-    const access = lines.filter((line) => line.message === 'request');
+    const access = accessLog
+      .join('')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(access).toEqual([
-      {
+      expect.objectContaining({
         level: 'info',
         message: 'request',
-        fields: expect.objectContaining({
-          method: 'GET',
-          host: 'localhost',
-          status: 200,
-          mapping: 'partner',
-          certificate: 'shop-cert',
-          durationMs: expect.any(Number),
-        }),
-      },
+        method: 'GET',
+        host: 'localhost',
+        form: 'forwarding-method',
+        status: 200,
+        mapping: 'partner',
+        certificate: 'shop-cert',
+        durationMs: expect.any(Number),
+        timestamp: expect.any(String),
+      }),
     ]);
-    expect(JSON.stringify(lines)).not.toMatch(/secret|BEGIN/);
+    expect(JSON.stringify(lines) + accessLog.join('')).not.toMatch(/secret|BEGIN/);
   });
 
   it('is not ready and answers 503 until a first snapshot loads', async () => {

@@ -4,6 +4,7 @@ import type { SidecarConfig } from '../core/config/sidecar-config';
 import { createLogger, type Logger } from '../core/log/logger';
 import { AdminServer } from './admin/admin-server';
 import { SidecarMetrics } from './admin/sidecar-metrics';
+import type { AccessLogSink } from './proxy/access-log';
 import { ProxyServer } from './proxy/proxy-server';
 import type { RateLimitStore } from './proxy/rate-limit-store';
 import { RedisRateLimitStore } from './proxy/redis-rate-limit-store';
@@ -31,6 +32,8 @@ export type SidecarDependencies = {
   listenHost?: string;
   /** Poll interval of the standalone file source. */
   filePollIntervalMs?: number;
+  /** Where the access log goes; standard error when absent. */
+  accessLogSink?: AccessLogSink;
 };
 
 /** Builds the certificate source the configuration names: the YAML file, or Vault. */
@@ -111,6 +114,8 @@ export async function createSidecar(
     log,
     metrics,
     rateLimitStore: rateLimit.store,
+    accessLog: config.logLevel === 'info' || config.logLevel === 'debug',
+    accessLogSink: dependencies.accessLogSink,
   });
 
   const use = (snapshot: CertificateSnapshot): void => {

@@ -1,7 +1,8 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 
 import { ErrorCode } from '../../core/errors/codes';
 import { BlockedDestinationError } from './destination-guard';
+import type { RequestTarget } from './request-target';
 
 /** A reply the proxy makes itself: status, stable code and a message the caller can act on. */
 export type ProxyProblem = { status: number; code: ErrorCode; message: string };
@@ -26,6 +27,44 @@ export function sendProblem(
     'content-length': Buffer.byteLength(body),
   });
   res.end(body);
+}
+
+/** The status line of a response the proxy writes itself (the reason as Node would send it). */
+export function statusLine(status: number): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+}
+
+/** A whole problem response as bytes on the wire, for the relay that writes to the socket. */
+export function problemResponse(
+  problem: ProxyProblem,
+  headers: Record<string, string> = {},
+  close = false,
+): string {
+  const body = JSON.stringify({ code: problem.code, message: problem.message });
+  let head = statusLine(problem.status);
+  for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+  head += `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
+  if (close) head += 'connection: close\r\n';
+  return `${head}\r\n${body}`;
+}
+
+/**
+ * The answer to a failed upstream call, with the forwarding method's `LP-message-from-transport`
+ * and `LP-error-from-transport` headers where they apply.
+ */
+export function transportFailure(
+  err: unknown,
+  target: RequestTarget,
+): { problem: ProxyProblem; headers: Record<string, string> } {
+  const forwardingMethod = target.form === 'forwarding-method';
+  const problem = transportProblem(err, target.destination.host, forwardingMethod);
+  const headers: Record<string, string> = forwardingMethod
+    ? {
+        'lp-message-from-transport': problem.message.replace(/[^\x20-\x7e]/g, ' '),
+        'lp-error-from-transport': transportErrorCode(err).replace(/[^\x21-\x7e]/g, '_'),
+      }
+    : {};
+  return { problem, headers };
 }
 
 /** The low-level code of a transport error (errno, undici or OpenSSL code). */

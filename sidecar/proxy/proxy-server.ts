@@ -1,18 +1,25 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 
 import { ErrorCode } from '../../core/errors/codes';
 import type { Logger } from '../../core/log/logger';
 import type { SidecarMetrics } from '../admin/sidecar-metrics';
 import type { CertificateSnapshot } from '../source/certificate-source';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './header-policy';
-import { sendProblem, statusClass, transportErrorCode, transportProblem } from './proxy-replies';
-import { ProxyRequestError } from './proxy-request-errors';
-import { isPendingDecision, type RateLimitStore } from './rate-limit-store';
-import { RateLimiter, type RateDecision } from './rate-limiter';
-import { relayBody } from './response-relay';
-import { resolveRequestTarget, type RequestTarget } from './request-target';
-import { RoutePlanner, type RoutePlan, type UnmappedPolicy } from './route-planner';
+import { AccessLog, type AccessLogSink } from './access-log';
+import { serveWithNode } from './node-http-front';
+import type { ProxyContext } from './proxy-context';
+import { transportErrorCode } from './proxy-replies';
+import type { RateLimitStore } from './rate-limit-store';
+import { RateLimiter } from './rate-limiter';
+import { RelayConnection } from './relay-connection';
+import { RequestGate } from './request-gate';
+import { RequestRecorder } from './request-recorder';
+import { RoutePlanner, type UnmappedPolicy } from './route-planner';
 import { UpstreamPools } from './upstream-pools';
 
 /** Options of the proxy listener. */
@@ -28,25 +35,36 @@ export type ProxyServerOptions = {
   extraCaPem?: string;
   log: Logger;
   metrics: SidecarMetrics;
+  /** Where access-log lines go (standard error when absent); none when `accessLog` is false. */
+  accessLogSink?: AccessLogSink;
+  /** Write an access-log line per request (the log level is `info` or `debug`). */
+  accessLog?: boolean;
   /** Most source addresses the rate limiter tracks at once. */
   maxRateLimitEntries?: number;
   /** Where rates are counted; an in-memory RateLimiter of `rate` and `burst` when absent. */
   rateLimitStore?: RateLimitStore;
 };
 
-type Outcome = { status: number; plan?: RoutePlan; target?: RequestTarget };
-
 /**
  * The plain-HTTP proxy the application talks to. Every request form (forward proxy, transparent
  * redirect, forwarding method) goes through one path: rate limit, resolve the target, plan the
  * route from the current snapshot, then stream the request to the upstream over (mutual) TLS
  * and the response back.
+ *
+ * Connections are served by the proxy's own HTTP/1.1 relay, which keeps the common requests
+ * cheap; a request it does not serve itself (chunked or expect-continue uploads, HTTP/1.0,
+ * anything malformed) hands its connection to Node's HTTP server, which parses and answers it
+ * as strictly as ever, over the same upstream pools.
  */
 export class ProxyServer {
-  private readonly server: Server;
+  private readonly server: NetServer;
+  private readonly nodeServer: Server;
+  private readonly relays = new Set<RelayConnection>();
   private readonly pools: UpstreamPools;
-  private readonly limiter: RateLimitStore;
-  private planner: RoutePlanner | undefined;
+  private readonly gate: RequestGate;
+  private readonly accessLog: AccessLog;
+  private readonly context: ProxyContext;
+  private closing = false;
   private inFlight = 0;
   private drained: (() => void) | undefined;
 
@@ -57,28 +75,55 @@ export class ProxyServer {
       log: options.log,
       onHandshake: () => options.metrics.tlsHandshakes.inc(),
     });
-    this.limiter =
+    const limiter: RateLimitStore =
       options.rateLimitStore ??
       new RateLimiter({
         rate: options.rate,
         burst: options.burst,
         maxEntries: options.maxRateLimitEntries,
       });
-    this.server = createServer({ requireHostHeader: false }, (req, res) => this.handle(req, res));
-    this.server.on('connect', (_req: IncomingMessage, socket: Socket) => refuseTunnel(socket));
-    this.server.on('clientError', (err: Error, socket: Socket) => refuseMalformed(err, socket));
+    this.gate = new RequestGate(limiter, options.namespace, options.rate, () =>
+      options.metrics.throttled.inc(),
+    );
+    this.accessLog = new AccessLog(
+      options.accessLogSink ?? process.stderr,
+      'sidecar',
+      options.accessLog ?? true,
+    );
+
+    this.context = {
+      gate: this.gate,
+      pools: this.pools,
+      recorder: new RequestRecorder(options.metrics, this.accessLog),
+      upstreamTimeoutMs: options.upstreamTimeoutMs,
+      log: options.log,
+      isClosing: () => this.closing,
+      handOver: (socket, buffered) => this.handOver(socket, buffered),
+      requestStarted: () => this.inFlight++,
+      requestFinished: () => {
+        if (--this.inFlight === 0) this.drained?.();
+      },
+    };
+
+    this.nodeServer = createHttpServer({ requireHostHeader: false }, (req, res) =>
+      serveWithNode(this.context, req, res),
+    );
+    this.nodeServer.on('connect', (_req: IncomingMessage, socket: Socket) => refuseTunnel(socket));
+    this.nodeServer.on('clientError', (err: Error, socket: Socket) => refuseMalformed(err, socket));
+    this.server = createServer((socket) => this.accept(socket));
   }
 
   /** Uses a new snapshot for the next requests; pools of replaced certificates close when idle. */
   useSnapshot(snapshot: CertificateSnapshot): void {
     const { workloadLabels, unmapped } = this.options;
-    this.planner = new RoutePlanner(snapshot, workloadLabels, unmapped);
-    this.pools.retire(this.planner.currentIdentities());
+    const planner = new RoutePlanner(snapshot, workloadLabels, unmapped);
+    this.gate.planner = planner;
+    this.pools.retire(planner.currentIdentities());
   }
 
   /** True once a snapshot is in use. */
   get ready(): boolean {
-    return this.planner !== undefined;
+    return this.gate.planner !== undefined;
   }
 
   /** Starts listening; resolves with the port. */
@@ -91,170 +136,39 @@ export class ProxyServer {
 
   /** Stops accepting, lets in-flight requests finish, then closes the upstream pools. */
   async close(): Promise<void> {
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    for (const relay of this.relays) relay.closeWhenIdle();
+    this.nodeServer.closeIdleConnections();
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    this.server.closeAllConnections();
+    for (const relay of this.relays) relay.destroy();
+    this.nodeServer.closeAllConnections();
     await closed;
     await this.pools.close();
+    this.accessLog.flush();
   }
 
-  /** Serves one request; the gateway hands over the requests its own listener accepted. */
+  /**
+   * Serves one request that another listener accepted: the gateway hands over the requests of
+   * its forwarding lanes. They go through Node's front end, with the same gate and pools.
+   */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    const started = performance.now();
-    this.inFlight++;
-
-    this.serve(req, res)
-      .catch((err: unknown) => {
-        this.options.log.error('proxy request failed unexpectedly', { err });
-        if (!res.headersSent) {
-          sendProblem(res, {
-            status: 500,
-            code: ErrorCode.ProxyInternal,
-            message: 'the proxy failed on this request; see its log',
-          });
-        } else res.destroy();
-        return { status: 500 } as Outcome;
-      })
-      .then((outcome) => {
-        this.record(req, outcome, (performance.now() - started) / 1000);
-        if (--this.inFlight === 0) this.drained?.();
-      });
+    serveWithNode(this.context, req, res);
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<Outcome> {
-    const source = req.socket.remoteAddress ?? 'unknown';
-    const taken = this.limiter.take(source);
-    // The in-memory limiter answers at once: no await, so no extra turn of the event loop.
-    const decision = isPendingDecision(taken) ? await taken : taken;
-    if (!decision.allowed) return this.refuseOverRate(res, decision);
-
-    let target: RequestTarget;
-    try {
-      target = resolveRequestTarget(req, this.options.namespace);
-    } catch (err) {
-      if (!(err instanceof ProxyRequestError)) throw err;
-      sendProblem(res, { status: err.status, code: err.code, message: err.message });
-      return { status: err.status };
+  private accept(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
     }
-
-    if (!this.planner) {
-      const message = 'no certificates loaded yet; retry shortly';
-      sendProblem(res, { status: 503, code: ErrorCode.ProxyNotReady, message });
-      return { status: 503, target };
-    }
-    const plan = this.planner.plan(target);
-    if (plan.kind === 'refuse') {
-      sendProblem(res, plan.problem);
-      return { status: plan.problem.status, plan, target };
-    }
-    return { status: await this.forward(req, res, target, plan), plan, target };
+    const relay = new RelayConnection(socket, this.context, (done) => this.relays.delete(done));
+    this.relays.add(relay);
   }
 
-  private refuseOverRate(
-    res: ServerResponse,
-    decision: RateDecision & { allowed: false },
-  ): Outcome {
-    const retryAfter = { 'retry-after': String(decision.retryAfterSeconds) };
-    if (decision.storeUnavailable) {
-      const message = 'the shared rate limit cannot be checked (Redis unreachable); retry shortly';
-      sendProblem(
-        res,
-        { status: 503, code: ErrorCode.ProxyRateLimitUnavailable, message },
-        retryAfter,
-      );
-      return { status: 503 };
-    }
-
-    this.options.metrics.throttled.inc();
-    const message = `more than ${this.options.rate} requests per second from this address`;
-    sendProblem(res, { status: 429, code: ErrorCode.ProxyRateLimited, message }, retryAfter);
-    return { status: 429 };
+  private handOver(socket: Socket, buffered: Buffer | undefined): void {
+    if (buffered) socket.unshift(buffered);
+    this.nodeServer.emit('connection', socket);
   }
-
-  private async forward(
-    req: IncomingMessage,
-    res: ServerResponse,
-    target: RequestTarget,
-    plan: RoutePlan & { kind: 'route' },
-  ): Promise<number> {
-    const { host, port, path } = target.destination;
-    const headers = upstreamRequestHeaders(req.headers);
-    headers.host = port === 443 ? hostHeader(host) : `${hostHeader(host)}:${port}`;
-    if (target.authorizationOverride !== undefined)
-      headers.authorization = target.authorizationOverride;
-    const length = req.headers['content-length'];
-    const hasBody =
-      (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-    if (length !== undefined && hasBody) headers['content-length'] = length;
-
-    // A client that hangs up aborts the upstream call instead of leaving it to run on.
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-
-    // Pool lookup and dispatch happen in the same tick, so a rotation cannot close the pool
-    // between them; a closing pool still finishes what was queued on it.
-    let upstream;
-    try {
-      upstream = await this.pools.poolFor(plan.route).request({
-        path,
-        method: req.method as 'GET',
-        headers,
-        body: hasBody ? req : null,
-        signal: abort.signal,
-      });
-    } catch (err) {
-      if (res.destroyed) return 499;
-      const forwardingMethod = target.form === 'forwarding-method';
-      const problem = transportProblem(err, host, forwardingMethod);
-      this.options.log.warn('upstream call failed', { host, err });
-      const lp: Record<string, string> = forwardingMethod
-        ? {
-            'lp-message-from-transport': problem.message.replace(/[^\x20-\x7e]/g, ' '),
-            'lp-error-from-transport': transportErrorCode(err),
-          }
-        : {};
-      sendProblem(res, problem, lp);
-      return problem.status;
-    }
-
-    res.writeHead(upstream.statusCode, downstreamResponseHeaders(upstream.headers));
-    try {
-      await relayBody(upstream.body, res);
-    } catch (err) {
-      // Headers are gone already: the only honest signal left is to cut the response short.
-      this.options.log.warn('upstream response cut short', { host, err });
-      res.destroy();
-    }
-    return upstream.statusCode;
-  }
-
-  private record(req: IncomingMessage, outcome: Outcome, seconds: number): void {
-    const mapping = outcome.plan?.kind === 'route' ? outcome.plan.mapping : undefined;
-    const mapped = mapping ? 'true' : 'false';
-    this.options.metrics.requests.inc({
-      mapped,
-      upstream_host: mapping ? mapping.match.host : 'unmapped',
-      status_class: statusClass(outcome.status),
-    });
-    this.options.metrics.duration.observe({ mapped }, seconds);
-    this.options.log.info('request', {
-      method: req.method,
-      host: outcome.target?.destination.host,
-      form: outcome.target?.form,
-      service: outcome.target?.serviceName,
-      status: outcome.status,
-      durationMs: Math.round(seconds * 1000),
-      mapping: mapping?.name,
-      certificate: mapping?.certificate.name,
-    });
-  }
-}
-
-function hostHeader(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 function refuseTunnel(socket: Socket): void {

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 
 import { hasControlCharacters, LP_HEADERS } from './header-policy';
@@ -23,7 +23,10 @@ export type RequestTarget = {
 
 const FORWARDING_PATH = /^\/mtls\/account\/([^/?]+)\/?(?:\?.*)?$/;
 
-function singleHeader(req: IncomingMessage, name: string): string | undefined {
+/** The parts of a request its target is worked out from (an IncomingMessage has them). */
+export type RequestLine = { url?: string; headers: IncomingHttpHeaders };
+
+function singleHeader(req: RequestLine, name: string): string | undefined {
   const value = req.headers[name];
   const text = Array.isArray(value) ? value.join(',') : value;
   if (text !== undefined && hasControlCharacters(text)) {
@@ -81,7 +84,7 @@ function destinationOfUrl(raw: string, what: string): Destination {
  * proxy), the forwarding method `/mtls/account/<namespace>` with `LP-forward-url`, or an
  * origin-form request redirected transparently (destination from the Host header).
  */
-export function resolveRequestTarget(req: IncomingMessage, namespace: string): RequestTarget {
+export function resolveRequestTarget(req: RequestLine, namespace: string): RequestTarget {
   const rawUrl = req.url ?? '/';
   if (hasControlCharacters(rawUrl) || rawUrl.includes(' ')) {
     throw invalidRequest('the request target contains control characters');
