@@ -133,9 +133,10 @@ describe('the proxy relay', () => {
     expect(response).toMatch(/"method":"POST".*"bodyBytes":3/);
   });
 
-  it('keeps a client connection open across requests', async () => {
+  it('keeps a client connection open across requests, and says for how long', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const ports = new Set<number>();
+    const hints = new Set<string>();
     try {
       for (let i = 0; i < 3; i++) {
         const status = await new Promise<number>((resolve, reject) => {
@@ -148,6 +149,7 @@ describe('the proxy relay', () => {
             },
             (res) => {
               ports.add(res.socket.localPort ?? 0);
+              hints.add(`${res.headers.connection} ${res.headers['keep-alive']}`);
               res.resume();
               res.on('end', () => resolve(res.statusCode ?? 0));
             },
@@ -161,6 +163,7 @@ describe('the proxy relay', () => {
       agent.destroy();
     }
     expect(ports.size).toBe(1);
+    expect([...hints]).toEqual(['keep-alive timeout=5']);
   });
 
   it('hands chunked and expect-continue uploads to Node, which relays them whole', async () => {
@@ -196,7 +199,7 @@ describe('the proxy relay', () => {
     );
 
     expect(response).toMatch(
-      /^HTTP\/1\.1 200 OK\r\ncontent-length: 9\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/,
+      /^HTTP\/1\.1 200 OK\r\ncontent-length: 9\r\nconnection: keep-alive\r\n[^]*?\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/,
     );
   });
 
