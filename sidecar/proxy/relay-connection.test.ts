@@ -260,6 +260,35 @@ describe('the proxy relay', () => {
     expect(after.status).toBe(200);
   });
 
+  it('relays a large answer to a slow reader, then still times out a silent upstream', async () => {
+    const size = 32 * 1024 * 1024;
+    let calls = 0;
+    scripted.answer = () =>
+      calls++ === 0
+        ? { bytes: `HTTP/1.1 200 OK\r\ncontent-length: ${size}\r\n\r\n${'z'.repeat(size)}` }
+        : { bytes: '' };
+
+    const received = await new Promise<number>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          `GET http://localhost:${scripted.port}/big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        );
+      });
+      let bytes = 0;
+      socket.once('data', () => {
+        socket.pause();
+        setTimeout(() => socket.resume(), 300);
+      });
+      socket.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      socket.on('end', () => resolve(bytes));
+      socket.on('error', reject);
+    });
+    const silent = await callProxy(port, { path: `http://localhost:${scripted.port}/silent` });
+
+    expect(received).toBeGreaterThan(size);
+    expect(silent.status).toBe(504);
+  });
+
   it('answers 502 for an upstream response with ambiguous framing', async () => {
     scripted.answer = () => ({
       bytes: 'HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n',
