@@ -44,7 +44,7 @@ export function problemResponse(
   let head = statusLine(problem.status);
   for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
   head += `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
-  if (close) head += 'connection: close\r\n';
+  head += close ? 'connection: close\r\n' : 'connection: keep-alive\r\n';
   return `${head}\r\n${body}`;
 }
 

@@ -133,9 +133,10 @@ describe('the proxy relay', () => {
     expect(response).toMatch(/"method":"POST".*"bodyBytes":3/);
   });
 
-  it('keeps a client connection open across requests', async () => {
+  it('keeps a client connection open across requests, and says for how long', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const ports = new Set<number>();
+    const hints = new Set<string>();
     try {
       for (let i = 0; i < 3; i++) {
         const status = await new Promise<number>((resolve, reject) => {
@@ -148,6 +149,7 @@ describe('the proxy relay', () => {
             },
             (res) => {
               ports.add(res.socket.localPort ?? 0);
+              hints.add(`${res.headers.connection} ${res.headers['keep-alive']}`);
               res.resume();
               res.on('end', () => resolve(res.statusCode ?? 0));
             },
@@ -161,6 +163,7 @@ describe('the proxy relay', () => {
       agent.destroy();
     }
     expect(ports.size).toBe(1);
+    expect([...hints]).toEqual(['keep-alive timeout=5']);
   });
 
   it('hands chunked and expect-continue uploads to Node, which relays them whole', async () => {
@@ -196,7 +199,7 @@ describe('the proxy relay', () => {
     );
 
     expect(response).toMatch(
-      /^HTTP\/1\.1 200 OK\r\ncontent-length: 9\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/,
+      /^HTTP\/1\.1 200 OK\r\ncontent-length: 9\r\nconnection: keep-alive\r\n[^]*?\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/,
     );
   });
 
@@ -255,6 +258,35 @@ describe('the proxy relay', () => {
     expect(response).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
     expect(response).toMatch(/\r\nconnection: close\r\n\r\nbig$/);
     expect(after.status).toBe(200);
+  });
+
+  it('relays a large answer to a slow reader, then still times out a silent upstream', async () => {
+    const size = 32 * 1024 * 1024;
+    let calls = 0;
+    scripted.answer = () =>
+      calls++ === 0
+        ? { bytes: `HTTP/1.1 200 OK\r\ncontent-length: ${size}\r\n\r\n${'z'.repeat(size)}` }
+        : { bytes: '' };
+
+    const received = await new Promise<number>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          `GET http://localhost:${scripted.port}/big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        );
+      });
+      let bytes = 0;
+      socket.once('data', () => {
+        socket.pause();
+        setTimeout(() => socket.resume(), 300);
+      });
+      socket.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      socket.on('end', () => resolve(bytes));
+      socket.on('error', reject);
+    });
+    const silent = await callProxy(port, { path: `http://localhost:${scripted.port}/silent` });
+
+    expect(received).toBeGreaterThan(size);
+    expect(silent.status).toBe(504);
   });
 
   it('answers 502 for an upstream response with ambiguous framing', async () => {

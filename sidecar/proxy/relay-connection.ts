@@ -15,6 +15,9 @@ export const CLIENT_KEEP_ALIVE_MS = 5_000;
 // Bytes of a next (pipelined) request held while the current one is served.
 const PIPELINE_LIMIT = 64 * 1024;
 
+// As Node's server says it: clients that reuse idle connections learn when this one closes.
+const KEEP_ALIVE_HEADERS = `connection: keep-alive\r\nkeep-alive: timeout=${CLIENT_KEEP_ALIVE_MS / 1000}\r\n`;
+
 /** Longest a client may take to send a whole request head (as Node's `headersTimeout`). */
 export const HEAD_TIMEOUT_MS = 60_000;
 
@@ -212,7 +215,7 @@ export class RelayConnection implements ResponseSink {
     // A body that ends with the connection, or an answer before the whole upload: the
     // connection cannot carry another request after this one.
     if (response.framing === 'until-close' || this.bodyLeft > 0) this.closeAfter = true;
-    if (this.closeAfter) text += 'connection: close\r\n';
+    text += this.closeAfter ? 'connection: close\r\n' : KEEP_ALIVE_HEADERS;
 
     // Head and first body bytes usually arrive together: they go out in one write.
     this.pendingHead = `${text}\r\n`;

@@ -284,7 +284,11 @@ export class UpstreamExchange implements ConnectionUser {
     const connection = this.connection as UpstreamConnection;
     this.connection = undefined;
     const response = this.response as ResponseHead;
-    if (connection.socket.isPaused()) connection.socket.resume();
+    if (connection.socket.isPaused()) {
+      // The client was slow to take the last bytes: the connection gets its timeout back.
+      connection.socket.setTimeout(this.timeoutMs);
+      connection.socket.resume();
+    }
     if (response.keepAlive && !extraBytes && this.bodyLeft === 0) {
       this.pool.release(connection, response.keepAliveSeconds);
     } else {
