@@ -1,7 +1,6 @@
 import { ConfigError } from '../core/config/options';
 import { loadSidecarConfig } from '../core/config/sidecar-config';
 import { createLogger } from '../core/log/logger';
-import { createGateway } from './gateway/gateway';
 import { createSidecar } from './sidecar';
 
 /** The `mtls-sidecar` program: parse the configuration, run, stop gracefully on a signal. */
@@ -22,9 +21,10 @@ async function main(): Promise<void> {
 
   const { config } = invocation;
   const log = createLogger(config.mode, config.logLevel);
+  // The gateway's API is loaded only in gateway mode: a sidecar does not pay its memory.
   const running =
     config.mode === 'gateway'
-      ? await createGateway(config, { log })
+      ? await (await import('./gateway/gateway.js')).createGateway(config, { log })
       : await createSidecar(config, { log });
 
   let stopping = false;
