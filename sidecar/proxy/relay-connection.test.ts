@@ -198,9 +198,10 @@ describe('the proxy relay', () => {
         `GET ${target}/g HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
     );
 
-    expect(response).toMatch(
-      /^HTTP\/1\.1 200 OK\r\ncontent-length: 9\r\nconnection: keep-alive\r\n[^]*?\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/,
-    );
+    const headAnswer =
+      /^HTTP\/1\.1 200 OK\r\ncontent-length: 9\r\nconnection: keep-alive\r\n[^]*?\r\n\r\n/;
+    const getAnswer = /HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/;
+    expect(response).toMatch(new RegExp(headAnswer.source + getAnswer.source));
   });
 
   it('relays a body that the upstream ends by closing, and closes too', async () => {
@@ -270,9 +271,8 @@ describe('the proxy relay', () => {
 
     const received = await new Promise<number>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1', () => {
-        socket.write(
-          `GET http://localhost:${scripted.port}/big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
-        );
+        const target = `http://localhost:${scripted.port}/big`;
+        socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       });
       let bytes = 0;
       socket.once('data', () => {

@@ -16,7 +16,8 @@ export const CLIENT_KEEP_ALIVE_MS = 5_000;
 const PIPELINE_LIMIT = 64 * 1024;
 
 // As Node's server says it: clients that reuse idle connections learn when this one closes.
-const KEEP_ALIVE_HEADERS = `connection: keep-alive\r\nkeep-alive: timeout=${CLIENT_KEEP_ALIVE_MS / 1000}\r\n`;
+const KEEP_ALIVE_HEADERS =
+  `connection: keep-alive\r\n` + `keep-alive: timeout=${CLIENT_KEEP_ALIVE_MS / 1000}\r\n`;
 
 /** Longest a client may take to send a whole request head (as Node's `headersTimeout`). */
 export const HEAD_TIMEOUT_MS = 60_000;
