@@ -3,6 +3,9 @@ import path from 'node:path';
 
 import yaml from 'js-yaml';
 
+import { OPERATOR_OPTIONS } from '../../core/config/operator-config';
+import { parseOptions } from '../../core/config/options';
+
 import {
   APP_VERSION,
   CHART_DIR,
@@ -34,6 +37,39 @@ describe('helm lint', () => {
     expect(result.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
     expect(result.status).toBe(0);
   });
+});
+
+describe('the operator Deployment of every values file', () => {
+  it.each(['default', ...CI_VALUES])(
+    'gives flags the operator accepts with the %s values',
+    (name) => {
+      const objects = renderChart(name === 'default' ? {} : { valueFiles: [ciValuesFile(name)] });
+      // Found by its component label: a values file may rename the release's objects.
+      const deployments = objects.filter(
+        (object) =>
+          object.kind === 'Deployment' &&
+          object.metadata.labels?.['app.kubernetes.io/component'] === 'operator',
+      );
+      expect(deployments).toHaveLength(1);
+      const container = deployments[0].spec.template.spec.containers[0];
+      // The pod's downward-API variables, as the kubelet sets them from the container's env.
+      const env = { POD_NAME: 'mtls-operator-0', POD_NAMESPACE: 'mtls-system' };
+
+      const config = parseOptions(OPERATOR_OPTIONS, container.args, env);
+
+      expect(container.env.map((variable: { name: string }) => variable.name).sort()).toEqual(
+        Object.keys(env).sort(),
+      );
+      expect(config).toMatchObject({
+        vaultRole: expect.stringMatching(/.+/),
+        identity: 'mtls-operator-0',
+        operatorNamespace: 'mtls-system',
+        tokenFile: '/var/run/secrets/mtls.io/vault/token',
+        probePort: 8080,
+        injectionConfig: '/etc/mtls-operator/injection.yaml',
+      });
+    },
+  );
 });
 
 describe('the chart with default values', () => {
