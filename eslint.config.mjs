@@ -28,6 +28,28 @@ export default tseslint.config(
       ],
     },
   },
+  // The parts share code only through core/: core depends on none of them, and none on another.
+  ...[
+    ['core', ['operator', 'sidecar', 'cli']],
+    ['operator', ['sidecar', 'cli']],
+    ['sidecar', ['operator', 'cli']],
+    ['cli', ['operator', 'sidecar']],
+  ].map(([part, others]) => ({
+    files: [`${part}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: others.map((other) => `**/${other}/**`),
+              message: `${part}/ may use only core/ and itself: move shared code to core/.`,
+            },
+          ],
+        },
+      ],
+    },
+  })),
   {
     files: ['core/config/**', 'test/**', 'bench/**', 'bin/**', 'jest.config.js'],
     rules: { 'no-restricted-properties': 'off', 'no-console': 'off' },

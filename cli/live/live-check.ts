@@ -4,7 +4,7 @@ import type { KubeClient } from '../../core/kube/kube-client';
 import type { StoredCertificate } from '../../core/mapping/index-document';
 import type { MtlsCertificate } from '../../core/resources/types';
 import type { VaultKv } from '../../core/vault/kv-client';
-import type { Destination } from '../../sidecar/proxy/mapping-table';
+import type { Destination } from '../../core/mapping/mapping-table';
 import { probeMutualTls, type ProbeOutcome } from './mtls-probe';
 
 /** What a live check needs besides the certificate: Vault, the apiserver, and its bounds. */

@@ -2,7 +2,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 
-import type { Destination } from '../../sidecar/proxy/mapping-table';
+import type { Destination } from '../../core/mapping/mapping-table';
 
 /** The client certificate and the CAs a probe uses. */
 export type ProbeCredentials = {

@@ -2,14 +2,14 @@ import { canonicalJson } from '../../core/json/canonical';
 import type { IndexedMapping, UrlMatch } from '../../core/mapping/index-document';
 import { MappingUrlError, parseMappingUrl, urlMatchKey } from '../../core/mapping/url-match';
 import type { MtlsMapping } from '../../core/resources/types';
-import { readyCondition } from '../../operator/resources/conditions';
+import { readyCondition } from '../../core/resources/conditions';
 import {
   hostMatches,
   MappingTable,
   pathMatches,
   selectorMatches,
   type Destination,
-} from '../../sidecar/proxy/mapping-table';
+} from '../../core/mapping/mapping-table';
 
 /** A mapping that covers the URL but is not used for it, and why. */
 export type PassedOver = { mapping: MtlsMapping; reason: string; message: string };

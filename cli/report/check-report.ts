@@ -1,6 +1,6 @@
 import type { MtlsCertificate, MtlsMapping } from '../../core/resources/types';
-import { readyCondition } from '../../operator/resources/conditions';
-import type { Destination } from '../../sidecar/proxy/mapping-table';
+import { readyCondition } from '../../core/resources/conditions';
+import type { Destination } from '../../core/mapping/mapping-table';
 import type { ProbeOutcome } from '../live/mtls-probe';
 import { describeLabels, type PassedOver } from '../mapping/applicable-mappings';
 import { dayCount, daysLeft } from '../output/expiry';

@@ -3,7 +3,7 @@ import { certificateVaultPath } from '../../core/vault/paths';
 import type { VaultKv } from '../../core/vault/kv-client';
 import type { Logger } from '../../core/log/logger';
 import { MtlsError } from '../../core/errors/codes';
-import { setCondition, READY } from '../resources/conditions';
+import { setCondition, READY } from '../../core/resources/conditions';
 import type { ReconcileResult } from '../runtime/controller';
 import type { Cluster } from '../resources/cluster';
 import { asMergePatch, sameStatus } from '../resources/status-patch';

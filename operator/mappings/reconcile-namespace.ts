@@ -9,7 +9,7 @@ import { MtlsError } from '../../core/errors/codes';
 import type { Logger } from '../../core/log/logger';
 import type { VaultKv } from '../../core/vault/kv-client';
 import { indexVaultPath } from '../../core/vault/paths';
-import { isReady, READY, setCondition } from '../resources/conditions';
+import { isReady, READY, setCondition } from '../../core/resources/conditions';
 import type { Cluster } from '../resources/cluster';
 import { asMergePatch, sameStatus } from '../resources/status-patch';
 import type { MtlsCertificate, MtlsMapping, MtlsMappingStatus } from '../../core/resources/types';

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 
 import { hasControlCharacters, LP_HEADERS } from './header-policy';
-import type { Destination } from './mapping-table';
+import type { Destination } from '../../core/mapping/mapping-table';
 import { invalidRequest, ProxyRequestError } from './proxy-request-errors';
 import { ErrorCode } from '../../core/errors/codes';
 

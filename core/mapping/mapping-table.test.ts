@@ -1,4 +1,4 @@
-import type { IndexedMapping } from '../../core/mapping/index-document';
+import type { IndexedMapping } from './index-document';
 import { hostMatches, MappingTable, pathMatches } from './mapping-table';
 
 function mapping(name: string, host: string, pathPrefix = '/', matchLabels = {}): IndexedMapping {

@@ -1,4 +1,4 @@
-import type { IndexedMapping } from '../../core/mapping/index-document';
+import type { IndexedMapping } from './index-document';
 
 /** Where a request is going, after the proxy worked out its form. */
 export type Destination = {

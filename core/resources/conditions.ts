@@ -1,4 +1,4 @@
-import type { Condition } from '../../core/resources/types';
+import type { Condition } from './types';
 
 /** The one condition type both resources report. */
 export const READY = 'Ready';
