@@ -5,7 +5,7 @@ import type { StoredCertificate } from '../../core/mapping/index-document';
 import type { MtlsCertificate } from '../../core/resources/types';
 import type { VaultKv } from '../../core/vault/kv-client';
 import type { Destination } from '../../core/mapping/mapping-table';
-import { probeMutualTls, type ProbeOutcome } from './mtls-probe';
+import { probeMutualTls, type ProbeOutcome } from '../../core/mapping/mtls-probe';
 
 /** What a live check needs besides the certificate: Vault, the apiserver, and its bounds. */
 export type LiveCheckDeps = {
@@ -51,6 +51,7 @@ export async function checkLive(
       destination,
       { chainPem, privateKeyPem, extraCaPems },
       deps.timeoutMs,
+      'kubectl-mtls',
     );
   } catch (err) {
     if (err instanceof MtlsError) return { ok: false, error: err.message };

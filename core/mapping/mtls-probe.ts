@@ -2,13 +2,13 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 
-import type { Destination } from '../../core/mapping/mapping-table';
+import type { Destination } from './mapping-table';
 
 /** The client certificate and the CAs a probe uses. */
 export type ProbeCredentials = {
   chainPem: string;
   privateKeyPem: string;
-  /** CAs trusted for the upstream besides the system roots: the mapping's and --ca-file. */
+  /** CAs trusted for the upstream besides the system roots (a mapping's, a user's file). */
   extraCaPems: string[];
 };
 
@@ -33,8 +33,10 @@ export function probeMutualTls(
   destination: Destination,
   credentials: ProbeCredentials,
   timeoutMs: number,
+  userAgent: string,
 ): Promise<ProbeOutcome> {
   const { host, port, path } = destination;
+  const { extraCaPems } = credentials;
   const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return new Promise((resolve) => {
@@ -44,10 +46,11 @@ export function probeMutualTls(
       port,
       path,
       method: 'HEAD',
-      headers: { 'user-agent': 'kubectl-mtls' },
+      headers: { 'user-agent': userAgent },
       cert: credentials.chainPem,
       key: credentials.privateKeyPem,
-      ca: [...rootCertificates, ...credentials.extraCaPems],
+      // Without extra CAs Node's default store applies, NODE_EXTRA_CA_CERTS included.
+      ca: extraCaPems.length > 0 ? [...rootCertificates, ...extraCaPems] : undefined,
       servername: isIP(host) ? '' : host,
       agent: false,
       timeout: timeoutMs,

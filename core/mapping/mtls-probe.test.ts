@@ -28,6 +28,7 @@ function probe(
     { host, port, path: '/v2/health?probe=1' },
     { chainPem: credentials.certPem, privateKeyPem: credentials.keyPem, extraCaPems },
     5000,
+    'mtls-probe-test',
   );
 }
 
