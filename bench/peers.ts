@@ -1,6 +1,6 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import path from 'node:path';
 
 // The processes a proxy measurement talks to, each in a process of its own so that the load
@@ -17,15 +17,6 @@ export type PeerCertificates = {
   clientCertFile: string;
   clientKeyFile: string;
 };
-
-/** A free TCP port on 127.0.0.1 (free when asked; the caller binds it right away). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The mTLS upstream (bench/bench-upstream.ts) in a child process. */
 export async function startUpstream(certs: PeerCertificates): Promise<Peer> {

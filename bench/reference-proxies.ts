@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { freePort, startListening, type Peer, type PeerCertificates } from './peers';
+import { freePort } from '../test/fixtures/free-port';
+import { startListening, type Peer, type PeerCertificates } from './peers';
 
 // The proxies the sidecar is compared with, from Debian (`make bench-tools`), each configured
 // in a folder of the bench with free loopback ports and run as the current user.

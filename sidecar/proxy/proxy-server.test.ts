@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
-import { createServer, type Server } from 'node:net';
 
+import { freePort } from '../../test/fixtures/free-port';
 import { callProxy } from '../../test/fixtures/http-call';
 import { MtlsUpstream, type UpstreamEcho } from '../../test/fixtures/mtls-upstream';
 import { LoopbackPki } from '../../test/fixtures/loopback-pki';
@@ -336,13 +336,3 @@ describe('the sidecar proxy in passthrough mode', () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server: Server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

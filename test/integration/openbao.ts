@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 
+import { freePort } from '../fixtures/free-port';
 import { readGroundEnv } from './ground';
 
 /** A throw-away OpenBao dev server of one test's own, which it may stop and start at will. */
@@ -53,15 +53,4 @@ export class StandaloneOpenBao {
     child.kill('SIGKILL');
     await exited;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }

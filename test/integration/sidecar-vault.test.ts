@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 import * as k8s from '@kubernetes/client-node';
@@ -11,6 +10,7 @@ import { createLogger } from '../../core/log/logger';
 import type { IndexedMapping, MappingIndexDocument } from '../../core/mapping/index-document';
 import { certificateVaultPath, indexVaultPath, kvDataPath } from '../../core/vault/paths';
 import { createSidecar, type Sidecar } from '../../sidecar/sidecar';
+import { freePort } from '../fixtures/free-port';
 import { callProxy } from '../fixtures/http-call';
 import { MtlsUpstream } from '../fixtures/mtls-upstream';
 import { LoopbackPki, type IssuedCertificate } from '../fixtures/loopback-pki';
@@ -101,16 +101,6 @@ async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boole
     if (accept(value)) return value;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('the sidecar with the Vault source', () => {

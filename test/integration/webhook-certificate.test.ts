@@ -4,14 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eventualValue } from './eventually';
 import { readGroundEnv } from './ground';
 import { applyCrds, runOperator } from './operator-harness';
-import {
-  freePort,
-  podBody,
-  podReview,
-  postReview,
-  servedSerial,
-  WebhookGround,
-} from './webhook-harness';
+import { podBody, podReview, postReview, servedSerial, WebhookGround } from './webhook-harness';
+import { freePort } from '../fixtures/free-port';
 
 // The webhook's certificate against the real apiserver: kept in a real Secret that replicas
 // share, its CA patched into a real MutatingWebhookConfiguration, renewed and rotated while the

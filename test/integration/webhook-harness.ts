@@ -1,5 +1,4 @@
 import https from 'node:https';
-import { createServer } from 'node:net';
 import tls from 'node:tls';
 
 import { OPERATOR_OPTIONS, type OperatorConfig } from '../../core/config/operator-config';
@@ -12,6 +11,7 @@ import type { AdmissionReview } from '../../operator/webhook/admission-review';
 import type { PkiTiming } from '../../operator/webhook/pki-plan';
 import type { Container, Pod } from '../../operator/webhook/pod-spec';
 import { startWebhook, type RunningWebhook } from '../../operator/webhook/start-webhook';
+import { freePort } from '../fixtures/free-port';
 import { readGroundEnv, uniqueName } from './ground';
 
 // What the webhook suites share: the webhook on a loopback port of the test run, the webhook
@@ -28,17 +28,6 @@ export type LoopbackWebhook = { webhook: RunningWebhook; url: string; config: Op
 
 const configs = CoreResources.mutatingWebhookConfigurations;
 const pods = { group: '', version: 'v1', plural: 'pods', kind: 'Pod' };
-
-/** A free port on the loopback address. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
 
 /** One suite's objects on the ground: its operator namespace, webhooks and reads. */
 export class WebhookGround {
