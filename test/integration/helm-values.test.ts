@@ -268,3 +268,20 @@ describe('values the chart refuses', () => {
     expect(result.stderr).toContain(what);
   });
 });
+
+describe('the disruption budgets', () => {
+  it('leaves out a budget that would block every drain of a single replica', () => {
+    const single = renderChart({
+      set: ['operator.replicas=1', 'gateway.enabled=true', 'gateway.autoscaling.minReplicas=1'],
+    });
+    expect(single.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+
+    const scaled = renderChart({ set: ['gateway.enabled=true'] });
+    expect(
+      scaled
+        .filter((o) => o.kind === 'PodDisruptionBudget')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['mtls-operator', 'mtls-operator-gateway']);
+  });
+});
