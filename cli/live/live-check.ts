@@ -2,10 +2,10 @@ import { MtlsError } from '../../core/errors/codes';
 import { CoreResources, objectPath } from '../../core/kube/api-paths';
 import type { KubeClient } from '../../core/kube/kube-client';
 import type { StoredCertificate } from '../../core/mapping/index-document';
-import type { MtlsCertificate } from '../../core/resources/types';
-import type { VaultKv } from '../../core/vault/kv-client';
 import type { Destination } from '../../core/mapping/mapping-table';
 import { probeMutualTls, type ProbeOutcome } from '../../core/mapping/mtls-probe';
+import type { MtlsCertificate } from '../../core/resources/types';
+import type { VaultKv } from '../../core/vault/kv-client';
 
 /** What a live check needs besides the certificate: Vault, the apiserver, and its bounds. */
 export type LiveCheckDeps = {

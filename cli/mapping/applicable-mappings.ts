@@ -1,8 +1,5 @@
 import { canonicalJson } from '../../core/json/canonical';
 import type { IndexedMapping, UrlMatch } from '../../core/mapping/index-document';
-import { MappingUrlError, parseMappingUrl, urlMatchKey } from '../../core/mapping/url-match';
-import type { MtlsMapping } from '../../core/resources/types';
-import { readyCondition } from '../../core/resources/conditions';
 import {
   hostMatches,
   MappingTable,
@@ -10,6 +7,9 @@ import {
   selectorMatches,
   type Destination,
 } from '../../core/mapping/mapping-table';
+import { MappingUrlError, parseMappingUrl, urlMatchKey } from '../../core/mapping/url-match';
+import { readyCondition } from '../../core/resources/conditions';
+import type { MtlsMapping } from '../../core/resources/types';
 
 /** A mapping that covers the URL but is not used for it, and why. */
 export type PassedOver = { mapping: MtlsMapping; reason: string; message: string };

@@ -1,5 +1,5 @@
-import { UsageError } from '../args/argv-parser';
 import type { Destination } from '../../core/mapping/mapping-table';
+import { UsageError } from '../args/argv-parser';
 
 /**
  * The destination of a call to a URL, as the sidecar works it out: the upstream hop is always

@@ -1,7 +1,7 @@
-import type { MtlsCertificate, MtlsMapping } from '../../core/resources/types';
-import { readyCondition } from '../../core/resources/conditions';
 import type { Destination } from '../../core/mapping/mapping-table';
 import type { ProbeOutcome } from '../../core/mapping/mtls-probe';
+import { readyCondition } from '../../core/resources/conditions';
+import type { MtlsCertificate, MtlsMapping } from '../../core/resources/types';
 import { describeLabels, type PassedOver } from '../mapping/applicable-mappings';
 import { dayCount, daysLeft } from '../output/expiry';
 

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 
-import { hasControlCharacters, LP_HEADERS } from './header-policy';
-import type { Destination } from '../../core/mapping/mapping-table';
-import { invalidRequest, ProxyRequestError } from './proxy-request-errors';
 import { ErrorCode } from '../../core/errors/codes';
+import type { Destination } from '../../core/mapping/mapping-table';
+import { hasControlCharacters, LP_HEADERS } from './header-policy';
+import { invalidRequest, ProxyRequestError } from './proxy-request-errors';
 
 /** The three ways an application reaches the proxy. */
 export type RequestForm = 'forward-proxy' | 'transparent' | 'forwarding-method';

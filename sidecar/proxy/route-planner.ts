@@ -1,8 +1,8 @@
 import { ErrorCode } from '../../core/errors/codes';
 import type { IndexedMapping } from '../../core/mapping/index-document';
+import { MappingTable } from '../../core/mapping/mapping-table';
 import type { CertificateSnapshot } from '../source/certificate-source';
 import { isBlockedHost } from './destination-guard';
-import { MappingTable } from '../../core/mapping/mapping-table';
 import type { ProxyProblem } from './proxy-replies';
 import type { RequestTarget } from './request-target';
 import type { UpstreamRoute } from './upstream-pools';

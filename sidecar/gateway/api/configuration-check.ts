@@ -1,7 +1,7 @@
 import type { IndexedMapping } from '../../../core/mapping/index-document';
+import { MappingTable, type Destination } from '../../../core/mapping/mapping-table';
 import { parseMappingUrl } from '../../../core/mapping/url-match';
 import type { MtlsCertificate, MtlsMapping } from '../../../core/resources/types';
-import { MappingTable, type Destination } from '../../../core/mapping/mapping-table';
 import { certificateState } from './certificate-entity';
 import { mappingState, SERVICE_LABEL } from './mapping-entity';
 
