@@ -14,12 +14,14 @@ const CRLF = Buffer.from('\r\n');
 /**
  * Serves a request that came through Node's HTTP server: the requests the relay hands over
  * (chunked or expect-continue uploads, HTTP/1.0, and anything malformed, which Node answers).
- * The upstream side is the same pooled exchange as the relay's, with decoded bodies.
+ * The upstream side is the same pooled exchange as the relay's, with decoded bodies. `body`,
+ * when given, is the whole request body, already read from `req`.
  */
 export function serveWithNode(
   context: ProxyContext,
   req: IncomingMessage,
   res: ServerResponse,
+  body?: Buffer,
 ): void {
   const startedAt = performance.now();
   context.requestStarted();
@@ -44,14 +46,14 @@ export function serveWithNode(
   }
   if (decision instanceof Promise) {
     decision
-      .then((decided) => proceed(context, req, res, decided, finish), fail)
+      .then((decided) => proceed(context, req, res, decided, finish, body), fail)
       .catch((err: unknown) => {
         context.log.error('proxy request failed unexpectedly', { err });
         res.destroy();
       });
     return;
   }
-  proceed(context, req, res, decision, finish);
+  proceed(context, req, res, decision, finish, body);
 }
 
 function proceed(
@@ -60,6 +62,7 @@ function proceed(
   res: ServerResponse,
   decision: Decision,
   finish: (outcome: Outcome) => void,
+  body: Buffer | undefined,
 ): void {
   if (decision.kind === 'reply') {
     sendProblem(res, decision.problem, decision.headers);
@@ -71,7 +74,7 @@ function proceed(
     finish({ status: 499, plan: decision.plan, target: decision.target });
     return;
   }
-  new NodeExchange(context, req, res, decision, finish).start();
+  new NodeExchange(context, req, res, decision, finish).start(body);
 }
 
 class NodeExchange implements ResponseSink {
@@ -86,11 +89,11 @@ class NodeExchange implements ResponseSink {
     private readonly finish: (outcome: Outcome) => void,
   ) {}
 
-  start(): void {
+  start(readBody: Buffer | undefined): void {
     const { req, res } = this;
     const { target, plan } = this.route;
     const { host, port, path } = target.destination;
-    const length = req.headers['content-length'];
+    const length = readBody === undefined ? req.headers['content-length'] : readBody.length;
     const chunked = length === undefined && req.headers['transfer-encoding'] !== undefined;
     const bodyBytes = chunked ? -1 : length === undefined ? 0 : Number(length);
     const hostHeader = host.includes(':') ? `[${host}]` : host;
@@ -106,7 +109,7 @@ class NodeExchange implements ResponseSink {
       req.method ?? 'GET',
       head,
       bodyBytes,
-      undefined,
+      readBody !== undefined && readBody.length > 0 ? readBody : undefined,
       this,
       false,
       this.context.upstreamTimeoutMs,
@@ -121,7 +124,7 @@ class NodeExchange implements ResponseSink {
       this.finish(this.outcomeOf(this.status || 499));
     });
 
-    if (bodyBytes === 0) return;
+    if (bodyBytes === 0 || readBody !== undefined) return;
     req.on('data', (chunk: Buffer) => {
       if (chunk.length === 0) return;
       const writable = chunked

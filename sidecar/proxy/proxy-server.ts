@@ -151,9 +151,10 @@ export class ProxyServer {
   /**
    * Serves one request that another listener accepted: the gateway hands over the requests of
    * its forwarding lanes. They go through Node's front end, with the same gate and pools.
+   * `body` is the whole request body when the gateway had to read it already.
    */
-  handle(req: IncomingMessage, res: ServerResponse): void {
-    serveWithNode(this.context, req, res);
+  handle(req: IncomingMessage, res: ServerResponse, body?: Buffer): void {
+    serveWithNode(this.context, req, res, body);
   }
 
   private accept(socket: Socket): void {

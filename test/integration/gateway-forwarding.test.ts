@@ -236,6 +236,46 @@ describe('forwarding through the gateway', () => {
     expect(toB.body.message).toContain(`may not act for namespace ${b.namespace}`);
   });
 
+  it('checks an OAuth 1.0 signature over a form body, then forwards that body', async () => {
+    const { a } = tenants;
+    await kube.create(collectionPath(RESOURCES.secrets, home), {
+      metadata: { name: 'till', labels: { 'mtls.io/oauth1-consumer': 'true' } },
+      stringData: { consumerKey: 'till', consumerSecret: 'till-secret', namespaces: a.namespace },
+    });
+    const oauth = new OAuth({
+      consumer: { key: 'till', secret: 'till-secret' },
+      signature_method: 'HMAC-SHA1',
+      hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
+    });
+    const url = `http://127.0.0.1:${gateway.port}/mtls/account/${a.namespace}`;
+    const data = { amount: '10', currency: 'EUR' };
+    const authorization = oauth.toHeader(
+      oauth.authorize({ url, method: 'POST', data }),
+    ).Authorization;
+    const post = (body: string) =>
+      forward(a.namespace, `https://localhost:${upstream.port}/payments`, {
+        method: 'POST',
+        body,
+        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      });
+
+    const signed = await eventualValue(async () => {
+      const result = await post('amount=10&currency=EUR');
+      return result.status === 200 ? result : undefined;
+    }, 'a signed form to be forwarded');
+    expect(signed.body).toMatchObject({ clientCn: 'tenant-a', method: 'POST', bodyBytes: 22 });
+
+    const seen = upstream.seenCns.length;
+    const tampered = await post('amount=10000&currency=EUR');
+    expect(tampered.status).toBe(401);
+    expect(tampered.body.code).toBe('OAUTH_BAD_SIGNATURE');
+
+    const oversized = await post(`amount=10&currency=EUR&pad=${'x'.repeat(1024 * 1024)}`);
+    expect(oversized.status).toBe(413);
+    expect(oversized.body.message).toContain('signed with OAuth 1.0 is read whole');
+    expect(upstream.seenCns.length).toBe(seen);
+  });
+
   it("applies a service's mappings to the service named in LP-service-name", async () => {
     const { a } = tenants;
     const target = `https://127.0.0.1:${upstream.port}/invoices`;

@@ -12,26 +12,35 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** A request body as the API operations take it. */
 export type ApiBody = { kind: 'json'; value: unknown } | { kind: 'form'; form: FormData };
 
-function tooLarge(limit: number): GatewayError {
+const PKCS12_HINT = 'a PKCS#12 file is at most 64 KiB';
+
+function tooLarge(limit: number, hint: string): GatewayError {
   // The rest of an oversized body is not read: the connection closes after the answer.
   return new GatewayError(
     413,
     ErrorCode.ApiBodyTooLarge,
-    `the request body is over ${limit} bytes; a PKCS#12 file is at most 64 KiB`,
+    `the request body is over ${limit} bytes; ${hint}`,
     { connection: 'close' },
   );
 }
 
-/** Reads the whole body, refusing it as soon as it passes the limit. */
-export async function readBodyBytes(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+/**
+ * Reads the whole body, refusing it as soon as it passes the limit; `hint` tells the caller in
+ * the refusal why the body had to be small.
+ */
+export async function readBodyBytes(
+  req: IncomingMessage,
+  limit = MAX_BODY_BYTES,
+  hint = PKCS12_HINT,
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit, hint);
 
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
+    if (size > limit) throw tooLarge(limit, hint);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -85,7 +94,8 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   return ((await readApiBody(req)) as { value: unknown }).value;
 }
 
-function mediaTypeOf(req: IncomingMessage): string {
+/** The request's media type, lower case, without parameters; empty when it names none. */
+export function mediaTypeOf(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';', 1)[0].trim().toLowerCase();
 }
 

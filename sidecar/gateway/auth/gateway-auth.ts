@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 
 import type { ApiAuthPolicy, ApiGroup, AuthScheme } from '../../../core/config/api-auth-policy';
 import { ErrorCode, MtlsError } from '../../../core/errors/codes';
+import { mediaTypeOf } from '../api/request-body';
 import { GatewayError } from '../gateway-error';
 import { describePermission, type AccessReviewer, type Permission } from './access-reviewer';
 import type { OAuth1RequestVerifier } from './oauth1-contract';
@@ -151,6 +152,16 @@ export class GatewayAuth {
     const value = accepted.map((scheme) => `${SCHEME_NAMES[scheme]} realm="mtls-gateway"`);
     return { 'www-authenticate': value.join(', ') };
   }
+}
+
+/**
+ * True when the request is signed with OAuth 1.0 and carries a form body: the signature covers
+ * the form's parameters (RFC 5849 section 3.4.1.3.1), so the body must be read to check it.
+ */
+export function signsFormBody(req: IncomingMessage): boolean {
+  const header = req.headers.authorization;
+  if (header === undefined || schemeOf(header) !== 'oauth1') return false;
+  return mediaTypeOf(req) === 'application/x-www-form-urlencoded';
 }
 
 function schemeOf(header: string): AuthScheme | undefined {

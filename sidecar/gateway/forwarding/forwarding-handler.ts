@@ -4,8 +4,9 @@ import { ErrorCode } from '../../../core/errors/codes';
 import type { Logger } from '../../../core/log/logger';
 import { LP_HEADERS } from '../../proxy/header-policy';
 import { sendProblem } from '../../proxy/proxy-replies';
+import { MAX_BODY_BYTES, readBodyBytes } from '../api/request-body';
 import type { Permission } from '../auth/access-reviewer';
-import type { GatewayAuth } from '../auth/gateway-auth';
+import { signsFormBody, type Caller, type GatewayAuth } from '../auth/gateway-auth';
 import { GatewayError } from '../gateway-error';
 import type { GatewayMetrics } from '../gateway-metrics';
 import type { NamespaceLanes } from './namespace-lanes';
@@ -39,19 +40,32 @@ export class ForwardingHandler {
   async handle(req: IncomingMessage, res: ServerResponse, namespace: string): Promise<void> {
     try {
       const service = serviceOf(req);
-      const caller = await this.auth.authenticate(req, 'forward');
+      const { caller, body } = await this.authenticate(req);
       await this.auth.authorize(caller, namespace, FORWARDING_PERMISSION);
 
       // The gateway's credentials are for the gateway: the upstream gets LP-authorization-override.
       dropAuthorization(req);
       const lane = await this.lanes.laneFor(namespace, service);
-      lane.handle(req, res);
+      lane.handle(req, res, body);
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       this.metrics.forwardingRefused.inc({ code: err.code });
       this.log.info('forwarding refused', { namespace, status: err.status, code: err.code });
       sendProblem(res, { status: err.status, code: err.code, message: err.message }, err.headers);
     }
+  }
+
+  /**
+   * Authenticates the caller. A form body signed with OAuth 1.0 is read whole first, because the
+   * signature covers its parameters; it then goes upstream from memory. Any other body streams.
+   */
+  private async authenticate(req: IncomingMessage): Promise<{ caller: Caller; body?: Buffer }> {
+    if (!signsFormBody(req)) return { caller: await this.auth.authenticate(req, 'forward') };
+
+    const hint = 'a form body signed with OAuth 1.0 is read whole to check its signature';
+    const body = await readBodyBytes(req, MAX_BODY_BYTES, hint);
+    const form = new URLSearchParams(body.toString('utf8'));
+    return { caller: await this.auth.authenticate(req, 'forward', form), body };
   }
 }
 
