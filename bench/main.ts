@@ -58,7 +58,8 @@ function proxyTable({ rows, figures }: ProxyComparison): string {
   lines.push(
     '',
     `added by the sidecar at 500 req/s: p50 ${figures.proxy_p50_added_ms} ms ` +
-      `(target <= 0.25), p99 ${figures.proxy_p99_added_ms} ms (target <= 1.5)`,
+      `(target <= 0.25), p99 ${figures.proxy_p99_added_ms} ms (target <= 1.5); ` +
+      `by nginx: p50 ${figures.nginx_p50_added_ms} ms, p99 ${figures.nginx_p99_added_ms} ms`,
     `keep-alive req/s, sidecar / nginx: ${figures.rps_vs_nginx_keepalive} (target >= 0.5)`,
     `new connection per request req/s, sidecar / stunnel: ` +
       `${figures.rps_vs_ghostunnel_newconn} (target >= 3)`,

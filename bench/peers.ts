@@ -47,8 +47,9 @@ export type SidecarLaunch = { configFile: string; logFile: string; cpuProfileDir
 
 /**
  * `mtls-sidecar` in standalone file mode with its default log level (the access log on), run
- * by node directly with the flags of its interpreter line, so that its pid is the proxy's own. The rate limit is lifted: the bench is
- * one source address sending thousands of requests a second.
+ * by node directly with the flags of its interpreter line, so that its pid is the proxy's own.
+ * The rate limit is lifted: the bench is one source address sending thousands of requests a
+ * second.
  */
 export async function startSidecar(launch: SidecarLaunch): Promise<Peer & { adminPort: number }> {
   const profile = launch.cpuProfileDir

@@ -146,7 +146,8 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
       }
     }
 
-    for (const name of ['direct', 'sidecar'] as const) {
+    // nginx too: what an extra hop through the strongest peer adds, to read the sidecar's against.
+    for (const name of ['direct', 'sidecar', 'nginx'] as const) {
       const result = await loadPaced(targets[name], PACED_RATE, CONNECTIONS, options.window);
       rows.push({ path: name, pattern: `paced ${PACED_RATE}/s`, result });
       record(figures, `proxy_${name}_paced${PACED_RATE}`, result);
@@ -159,6 +160,14 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
     );
     figures.proxy_p99_added_ms = round3(
       figures[`proxy_sidecar_paced${PACED_RATE}_p99_ms`] -
+        figures[`proxy_direct_paced${PACED_RATE}_p99_ms`],
+    );
+    figures.nginx_p50_added_ms = round3(
+      figures[`proxy_nginx_paced${PACED_RATE}_p50_ms`] -
+        figures[`proxy_direct_paced${PACED_RATE}_p50_ms`],
+    );
+    figures.nginx_p99_added_ms = round3(
+      figures[`proxy_nginx_paced${PACED_RATE}_p99_ms`] -
         figures[`proxy_direct_paced${PACED_RATE}_p99_ms`],
     );
     figures.rps_vs_nginx_keepalive = round3(

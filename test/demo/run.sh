@@ -94,7 +94,11 @@ kubectl -n payments get mcert,mmap
 echo
 echo "In Vault (key material elided): secret/mtls/payments/certificates/partner"
 bao kv get -format=json secret/mtls/payments/certificates/partner |
-  python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(json.dumps({"version": d["metadata"]["version"], "metadata": d["data"]["metadata"]}, indent=2))'
+  python3 -c '
+import json, sys
+d = json.load(sys.stdin)["data"]
+shown = {"version": d["metadata"]["version"], "metadata": d["data"]["metadata"]}
+print(json.dumps(shown, indent=2))'
 
 step "5. A sidecar logs into Vault with the app's ServiceAccount token"
 kubectl -n payments create serviceaccount payments-app

@@ -35,7 +35,8 @@ EOF
   # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local paths,
   # which a dependent module cannot use: point each at its published v0 tag instead.
   local gomod staging
-  gomod=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  gomod=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" |
+    sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
   staging=$(sed -n 's/^[[:space:]]*\(k8s\.io\/[a-z0-9-]*\) v0\.0\.0$/\1/p' "$gomod" | sort -u)
   [ -n "$staging" ] || { log "no staging modules found in $gomod"; exit 1; }
   local staging_version="v0.${KUBE_VERSION#v1.}"

