@@ -154,22 +154,16 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
     }
     const peak = residentMemory(sidecar.pid);
 
-    figures.proxy_p50_added_ms = round3(
-      figures[`proxy_sidecar_paced${PACED_RATE}_p50_ms`] -
-        figures[`proxy_direct_paced${PACED_RATE}_p50_ms`],
-    );
-    figures.proxy_p99_added_ms = round3(
-      figures[`proxy_sidecar_paced${PACED_RATE}_p99_ms`] -
-        figures[`proxy_direct_paced${PACED_RATE}_p99_ms`],
-    );
-    figures.nginx_p50_added_ms = round3(
-      figures[`proxy_nginx_paced${PACED_RATE}_p50_ms`] -
-        figures[`proxy_direct_paced${PACED_RATE}_p50_ms`],
-    );
-    figures.nginx_p99_added_ms = round3(
-      figures[`proxy_nginx_paced${PACED_RATE}_p99_ms`] -
-        figures[`proxy_direct_paced${PACED_RATE}_p99_ms`],
-    );
+    // What a proxy adds to the direct path's percentile at the paced rate.
+    const added = (name: PathName, percentile: 'p50' | 'p99') =>
+      round3(
+        figures[`proxy_${name}_paced${PACED_RATE}_${percentile}_ms`] -
+          figures[`proxy_direct_paced${PACED_RATE}_${percentile}_ms`],
+      );
+    figures.proxy_p50_added_ms = added('sidecar', 'p50');
+    figures.proxy_p99_added_ms = added('sidecar', 'p99');
+    figures.nginx_p50_added_ms = added('nginx', 'p50');
+    figures.nginx_p99_added_ms = added('nginx', 'p99');
     figures.rps_vs_nginx_keepalive = round3(
       figures.proxy_sidecar_keepalive_rps / figures.proxy_nginx_keepalive_rps,
     );
