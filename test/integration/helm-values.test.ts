@@ -30,7 +30,13 @@ describe('the chart with the gateway on', () => {
     expect(container.image).toBe(`ghcr.io/mtls-operator/mtls-sidecar:${APP_VERSION}`);
 
     const argv = [...container.command.slice(1), ...container.args];
-    const config = parseOptions(sidecarOptionTable, argv, { POD_NAMESPACE: 'mtls-system' });
+    // The environment as the kubelet fills it: the pod's namespace, and the URL from the Secret.
+    expect(container.env).toContainEqual({
+      name: 'MTLS_REDIS_URL',
+      valueFrom: { secretKeyRef: { name: 'gateway-redis', key: 'url' } },
+    });
+    const env = { POD_NAMESPACE: 'mtls-system', MTLS_REDIS_URL: 'redis://redis.mtls-system:6379' };
+    const config = parseOptions(sidecarOptionTable, argv, env);
 
     expect(config).toMatchObject({
       mode: 'gateway',
@@ -47,6 +53,9 @@ describe('the chart with the gateway on', () => {
       burst: 100,
       unmapped: 'passthrough',
       upstreamTimeoutMs: 10_000,
+      rateLimitStore: 'redis',
+      redisUrl: 'redis://redis.mtls-system:6379',
+      rateLimitFailMode: 'closed',
     });
     expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true });
     expect(only(objects, 'Deployment', name).spec.template.spec.securityContext).toMatchObject({
@@ -260,6 +269,12 @@ describe('values the chart refuses', () => {
       'minReplicas (11)',
     ],
     ['serviceAccount.create=false', 'serviceAccount.name is required', 'create is false'],
+    [
+      'gateway.enabled=true,gateway.redis.enabled=true',
+      'gateway.redis.urlSecret.name is required',
+      'redis.enabled is true',
+    ],
+    ['gateway.redis.failMode=ajar', "at '/gateway/redis/failMode'", "'open', 'closed'"],
   ])('--set %s fails helm template, naming the value', (set, where, what) => {
     const result = helm('template', 'mtls-operator', CHART_DIR, '--set', set);
 
