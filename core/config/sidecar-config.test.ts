@@ -97,6 +97,20 @@ describe('loadSidecarConfig', () => {
     );
   });
 
+  it('reads the proxies the gateway trusts for X-Forwarded-For as CIDRs', () => {
+    const file = ['--namespace', 'shop', '--config-file', 'sidecar.yaml'];
+    expect(loadSidecarConfig(file, {})).toMatchObject({ config: { trustedProxies: [] } });
+    expect(
+      loadSidecarConfig([...file, '--trusted-proxies', '10.0.0.0/8, 192.0.2.7,fd00::/8'], {}),
+    ).toMatchObject({ config: { trustedProxies: ['10.0.0.0/8', '192.0.2.7/32', 'fd00::/8'] } });
+
+    for (const wrong of ['10.0.0.0/33', 'ingress.local', '10.0.0.0/', '10.0.0.0/8/1']) {
+      expect(() => loadSidecarConfig([...file, '--trusted-proxies', wrong], {})).toThrow(
+        `--trusted-proxies is invalid: expected CIDRs such as 10.0.0.0/8,fd00::/8, got '${wrong}'`,
+      );
+    }
+  });
+
   it('prints help without needing other options', () => {
     const invocation = loadSidecarConfig(['--help'], {});
     expect(invocation.help && invocation.text).toContain(

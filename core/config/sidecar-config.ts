@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import { ApiAuthPolicy } from './api-auth-policy';
 import { ConfigError, describeOptions, parseOptions, type OptionValues } from './options';
 import { durationMs, httpUrl, integer, oneOf, positiveNumber, text } from './parsers';
@@ -12,6 +14,25 @@ export function labelList(raw: string): Record<string, string> {
     labels[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
   }
   return labels;
+}
+
+/** A comma list of CIDRs such as `10.0.0.0/8,fd00::/8`; a bare address is one host. */
+export function cidrList(raw: string): string[] {
+  const cidrs: string[] = [];
+  for (const item of raw.split(',')) {
+    const entry = item.trim();
+    if (entry === '') continue;
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const most = family === 6 ? 128 : 32;
+    const bits = prefix === undefined ? most : Number(prefix);
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && bits <= most);
+    if (family === 0 || extra !== undefined || !prefixOk) {
+      throw new Error(`expected CIDRs such as 10.0.0.0/8,fd00::/8, got '${entry}'`);
+    }
+    cidrs.push(`${address}/${bits}`);
+  }
+  return cidrs;
 }
 
 /** A `redis://` or `rediss://` URL, or empty for none. */
@@ -215,6 +236,15 @@ export const sidecarOptionTable = {
       "apiserver's own",
     parse: text,
     default: '',
+  },
+  trustedProxies: {
+    flag: 'trusted-proxies',
+    env: 'MTLS_TRUSTED_PROXIES',
+    description:
+      'gateway mode: CIDRs of proxies in front of the gateway (an ingress), comma list; the rate ' +
+      'limit counts a request from one against the address its X-Forwarded-For names',
+    parse: cidrList,
+    default: [] as string[],
   },
   authCacheTtlMs: {
     flag: 'auth-cache-ttl',

@@ -7,6 +7,7 @@ import type { SidecarMetrics } from '../admin/sidecar-metrics';
 import { sendProblem } from '../proxy/proxy-replies';
 import { isPendingDecision, type RateLimitStore } from '../proxy/rate-limit-store';
 import type { ApiRouter } from './api/api-router';
+import type { ClientAddress } from './client-address';
 import type { ForwardingHandler } from './forwarding/forwarding-handler';
 
 /** Options of the gateway's listener. */
@@ -15,6 +16,8 @@ export type GatewayServerOptions = {
   forwarding: ForwardingHandler;
   /** The per-source rate limit, in memory or shared by the replicas. */
   limiter: RateLimitStore;
+  /** Which source a request counts against (X-Forwarded-For from trusted proxies). */
+  clientAddress: ClientAddress;
   /** Requests per second a source may send, for the message of a refusal. */
   rate: number;
   log: Logger;
@@ -77,7 +80,7 @@ export class GatewayServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const taken = this.options.limiter.take(req.socket.remoteAddress ?? 'unknown');
+    const taken = this.options.limiter.take(this.options.clientAddress.of(req));
     const decision = isPendingDecision(taken) ? await taken : taken;
     if (!decision.allowed) {
       const retryAfter = { 'retry-after': String(decision.retryAfterSeconds) };

@@ -21,6 +21,7 @@ import { KubeConsumerStore } from './auth/kube-consumer-store';
 import type { OAuth1VerifierFactory } from './auth/oauth1-contract';
 import { OAuth1Verifier } from './auth/oauth1-verifier';
 import { TokenReviewer } from './auth/token-reviewer';
+import { ClientAddress } from './client-address';
 import { FORWARDING_ROUTES, ForwardingHandler } from './forwarding/forwarding-handler';
 import { NamespaceLanes } from './forwarding/namespace-lanes';
 import { GatewayMetrics } from './gateway-metrics';
@@ -134,6 +135,7 @@ export async function createGateway(
     api: router,
     forwarding: new ForwardingHandler(auth, lanes, log, gatewayMetrics),
     limiter: shared.rateLimit,
+    clientAddress: new ClientAddress(config.trustedProxies),
     rate: config.rate,
     log,
     metrics,
