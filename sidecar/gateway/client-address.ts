@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 
+import { canonicalAddress } from '../proxy/rate-limit-store';
+
 /**
  * Which address a request comes from, for the per-source rate limit. A request from a trusted
  * proxy (an ingress in front of the gateway) is attributed to the address that proxy saw:
@@ -24,7 +26,7 @@ export class ClientAddress {
 
   /** The address the request is counted against. */
   of(req: IncomingMessage): string {
-    const peer = unmapped(req.socket.remoteAddress ?? 'unknown');
+    const peer = canonicalAddress(req.socket.remoteAddress ?? 'unknown');
     if (this.trusted === undefined || !this.isTrusted(peer)) return peer;
 
     const header = req.headers['x-forwarded-for'];
@@ -32,7 +34,7 @@ export class ClientAddress {
     const hops = (Array.isArray(header) ? header.join(',') : header).split(',');
     let nearest = peer;
     for (let i = hops.length - 1; i >= 0; i--) {
-      const hop = unmapped(hops[i].trim());
+      const hop = canonicalAddress(hops[i].trim());
       // A hop that is not an address cannot be counted: the last trusted proxy answers for it.
       if (isIP(hop) === 0) return nearest;
       if (!this.isTrusted(hop)) return hop;
@@ -46,9 +48,4 @@ export class ClientAddress {
     if (family === 0) return false;
     return (this.trusted as BlockList).check(address, family === 6 ? 'ipv6' : 'ipv4');
   }
-}
-
-/** An IPv4 client seen through a dual-stack socket (`::ffff:10.0.0.1`) is the IPv4 client. */
-function unmapped(address: string): string {
-  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }

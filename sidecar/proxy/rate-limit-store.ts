@@ -11,6 +11,14 @@ export interface RateLimitStore {
   take(sourceIp: string): RateDecision | Promise<RateDecision>;
 }
 
+/**
+ * One key per client whatever socket family saw it: an IPv4 client reaching a dual-stack
+ * listener appears as `::ffff:a.b.c.d`, and replicas listening differently must agree.
+ */
+export function canonicalAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 /** Waits for a decision only when the store had to go somewhere to make it. */
 export function isPendingDecision(
   taken: RateDecision | Promise<RateDecision>,

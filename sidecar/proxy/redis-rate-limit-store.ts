@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 
 import type { Logger } from '../../core/log/logger';
 import { runGcra } from './rate-limit-script';
-import type { RateLimitStore } from './rate-limit-store';
+import { canonicalAddress, type RateLimitStore } from './rate-limit-store';
 import { RateLimiter, type RateDecision } from './rate-limiter';
 
 /** What a replica does while Redis cannot be reached. */
@@ -89,12 +89,4 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.options.onStoreUnavailable?.(decision.allowed);
     return decision;
   }
-}
-
-/**
- * One key per client whatever socket family saw it: an IPv4 client reaching a dual-stack
- * listener appears as `::ffff:a.b.c.d`, and replicas listening differently must agree.
- */
-function canonicalAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
