@@ -15,6 +15,19 @@ import { adminKubeClient, adminKubeConfig, kubectl, readGroundEnv } from './grou
 export function applyCrds(): void {
   kubectl('apply', '-f', path.resolve(__dirname, '../../crds'));
   kubectl('wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s');
+
+  // Established comes before the apiserver serves the new types: until their storage is ready a
+  // list is answered 429 "storage is (re)initializing", which a suite running first would see.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      kubectl('get', 'mtlscertificates,mtlsmappings', '--all-namespaces');
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
 }
 
 /** Starts an operator in this process against the ground, with options for the test. */
