@@ -68,7 +68,8 @@ demo: deps tools build ## the whole flow on a local control plane
 	test/demo/run.sh
 
 .PHONY: bench-tools
-bench-tools: ## the proxies the sidecar is compared with: nginx and stunnel4 from Debian
+bench-tools: ## the proxies the sidecar is compared with: ghostunnel, nginx and stunnel4
+	$(GROUND)/build-tools.sh ghostunnel
 	@if ! command -v nginx >/dev/null || ! command -v stunnel4 >/dev/null; then \
 	  apt-get update && apt-get install -y nginx-light stunnel4; \
 	fi

@@ -14,7 +14,10 @@ async function main(envFile: string | undefined): Promise<void> {
   // The proxies first, while the control plane is still idle.
   if (only === '' || only === 'proxy' || only === 'sidecar') {
     const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+    const ghostunnelBinary = process.env.BENCH_GHOSTUNNEL;
+    if (!ghostunnelBinary) throw new Error('BENCH_GHOSTUNNEL names no ghostunnel: run make bench');
     const proxies = await compareProxies({
+      ghostunnelBinary,
       window: { warmupMs: 1000, durationMs: seconds * 1000 },
       cpuProfileDir: process.env.BENCH_PROFILE_DIR || undefined,
       sidecarOnly: only === 'sidecar',
@@ -39,14 +42,14 @@ async function main(envFile: string | undefined): Promise<void> {
 function proxyTable({ rows, figures }: ProxyComparison): string {
   const lines = [
     'proxy comparison on loopback (upstream demands a client certificate; 16 connections;',
-    'stunnel4 stands in for ghostunnel; nginx runs 1 worker, like the sidecar 1 event loop)',
+    'nginx runs 1 worker, like the sidecar 1 event loop)',
     '',
-    `${'path'.padEnd(10)}${'client pattern'.padEnd(16)}${'req/s'.padStart(8)}` +
+    `${'path'.padEnd(12)}${'client pattern'.padEnd(16)}${'req/s'.padStart(8)}` +
       `${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'failed'.padStart(8)}`,
   ];
   for (const { path, pattern, result } of rows) {
     lines.push(
-      `${path.padEnd(10)}${pattern.padEnd(16)}${String(result.rps).padStart(8)}` +
+      `${path.padEnd(12)}${pattern.padEnd(16)}${String(result.rps).padStart(8)}` +
         `${result.p50Ms.toFixed(3).padStart(10)}${result.p99Ms.toFixed(3).padStart(10)}` +
         `${String(result.failed).padStart(8)}`,
     );
@@ -61,10 +64,16 @@ function proxyTable({ rows, figures }: ProxyComparison): string {
       `(target <= 0.25), p99 ${figures.proxy_p99_added_ms} ms (target <= 1.5); ` +
       `by nginx: p50 ${figures.nginx_p50_added_ms} ms, p99 ${figures.nginx_p99_added_ms} ms`,
     `keep-alive req/s, sidecar / nginx: ${figures.rps_vs_nginx_keepalive} (target >= 0.5)`,
-    `new connection per request req/s, sidecar / stunnel: ` +
-      `${figures.rps_vs_ghostunnel_newconn} (target >= 3)`,
+    `new connection per request req/s, sidecar / ghostunnel: ` +
+      `${figures.rps_vs_ghostunnel_newconn} (target >= 3); sidecar / stunnel: ` +
+      `${figures.rps_vs_stunnel_newconn}`,
     `proxy CPU per request, keep-alive / new connection (us): sidecar ` +
-      [`${cpu('sidecar')}, `, `nginx ${cpu('nginx')}, `, `stunnel ${cpu('stunnel')}`].join(''),
+      [
+        `${cpu('sidecar')}, `,
+        `nginx ${cpu('nginx')}, `,
+        `ghostunnel ${cpu('ghostunnel')}, `,
+        `stunnel ${cpu('stunnel')}`,
+      ].join(''),
     `sidecar RSS: idle ${figures.sidecar_idle_rss_mb} MB (target <= 60), under load ` +
       `${figures.sidecar_load_rss_mb} MB (target <= 90), peak ${figures.sidecar_peak_rss_mb} MB`,
     '',

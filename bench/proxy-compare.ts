@@ -13,9 +13,10 @@ import {
   type LoadWindow,
 } from './load-generator';
 import { cpuSeconds, residentMemory, startSidecar, startUpstream, type Peer } from './peers';
-import { startNginx, startStunnel } from './reference-proxies';
+import { startGhostunnel, startNginx, startStunnel } from './reference-proxies';
 
-// The sidecar next to a direct mutual-TLS client, nginx and stunnel, all calling one upstream
+// The sidecar next to a direct mutual-TLS client, nginx, ghostunnel and stunnel, all calling one
+// upstream
 // that demands a client certificate, on loopback: throughput and latency of each path for
 // keep-alive and new-connection-per-request clients, latency added at a fixed rate, memory.
 
@@ -23,7 +24,7 @@ const CONNECTIONS = 16;
 const PACED_RATE = 500;
 
 /** The paths a request can take to the upstream. */
-const PATHS = ['direct', 'sidecar', 'nginx', 'stunnel'] as const;
+const PATHS = ['direct', 'sidecar', 'nginx', 'ghostunnel', 'stunnel'] as const;
 type PathName = (typeof PATHS)[number];
 
 /** How the client uses connections. */
@@ -33,6 +34,8 @@ type Pattern = (typeof PATTERNS)[number];
 /** Options of one comparison run. */
 export type ProxyCompareOptions = {
   window: LoadWindow;
+  /** The ghostunnel program (`test/ground/build-tools.sh ghostunnel`). */
+  ghostunnelBinary: string;
   /** Measure only the sidecar under keep-alive load (to compare two builds quickly). */
   sidecarOnly?: boolean;
   /**
@@ -73,6 +76,13 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
     peers.push(sidecar);
     const nginx = await startNginx(pki.dir, certs, upstream.port);
     peers.push(nginx);
+    const ghostunnel = await startGhostunnel(
+      pki.dir,
+      certs,
+      upstream.port,
+      options.ghostunnelBinary,
+    );
+    peers.push(ghostunnel);
     const stunnel = await startStunnel(pki.dir, certs, upstream.port);
     peers.push(stunnel);
 
@@ -91,6 +101,7 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
       },
       sidecar: { port: sidecar.port, path: `http://${upstreamName}/`, hostHeader: upstreamName },
       nginx: { port: nginx.port, path: '/', hostHeader: upstreamName },
+      ghostunnel: { port: ghostunnel.port, path: '/', hostHeader: upstreamName },
       stunnel: { port: stunnel.port, path: '/', hostHeader: upstreamName },
     };
 
@@ -131,7 +142,7 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
                 loadRssMb = Math.max(loadRssMb, residentMemory(sidecar.pid).rssMb);
               }, 200)
             : undefined;
-        const proxy = { direct: undefined, sidecar, nginx, stunnel }[name];
+        const proxy = { direct: undefined, sidecar, nginx, ghostunnel, stunnel }[name];
         const cpuBefore = proxy ? cpuSeconds(proxy.pid) : 0;
         const result = await load(pattern, targets[name], options.window);
         clearInterval(sampler);
@@ -168,6 +179,9 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
       figures.proxy_sidecar_keepalive_rps / figures.proxy_nginx_keepalive_rps,
     );
     figures.rps_vs_ghostunnel_newconn = round3(
+      figures.proxy_sidecar_newconn_rps / figures.proxy_ghostunnel_newconn_rps,
+    );
+    figures.rps_vs_stunnel_newconn = round3(
       figures.proxy_sidecar_newconn_rps / figures.proxy_stunnel_newconn_rps,
     );
     // The headline CPU figure: steadier than req/s on a shared machine.

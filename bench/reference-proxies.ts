@@ -4,8 +4,9 @@ import path from 'node:path';
 import { freePort } from '../test/fixtures/free-port';
 import { startListening, type Peer, type PeerCertificates } from './peers';
 
-// The proxies the sidecar is compared with, from Debian (`make bench-tools`), each configured
-// in a folder of the bench with free loopback ports and run as the current user.
+// The proxies the sidecar is compared with (`make bench-tools`: ghostunnel built from the Go
+// module proxy, nginx and stunnel from Debian), each configured in a folder of the bench with
+// free loopback ports and run as the current user.
 
 /**
  * nginx as a reverse proxy that originates mutual TLS, with pooled upstream connections. One
@@ -64,9 +65,42 @@ http {
 }
 
 /**
- * stunnel in client mode: plain TCP in, mutual TLS out, one upstream connection per client
- * connection. It stands in for ghostunnel's client mode, which the Go module proxy here does
- * not serve. Its log level stays at the default.
+ * ghostunnel in client mode: plain TCP in, mutual TLS out, one upstream connection (and one
+ * handshake) per client connection. Its logging stays at the default, one line a connection.
+ */
+export async function startGhostunnel(
+  dir: string,
+  certs: PeerCertificates,
+  upstreamPort: number,
+  binary: string,
+): Promise<Peer> {
+  const port = await freePort();
+  return startListening(
+    'ghostunnel',
+    binary,
+    [
+      'client',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--target',
+      `127.0.0.1:${upstreamPort}`,
+      '--cert',
+      certs.clientCertFile,
+      '--key',
+      certs.clientKeyFile,
+      '--cacert',
+      certs.caFile,
+      '--override-server-name',
+      'localhost',
+    ],
+    port,
+    path.join(dir, 'ghostunnel.log'),
+  );
+}
+
+/**
+ * stunnel in client mode, the same pattern as ghostunnel from a C program. Its log level stays
+ * at the default.
  */
 export async function startStunnel(
   dir: string,

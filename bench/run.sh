@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# shellcheck source=../test/ground/versions.sh
+. test/ground/versions.sh
+export BENCH_GHOSTUNNEL="$MTLS_CACHE_DIR/ghostunnel-$GHOSTUNNEL_VERSION/bin/ghostunnel"
+
 if [ "${BENCH_ONLY:-}" = proxy ]; then
   exec node dist/bench/main.js
 fi
