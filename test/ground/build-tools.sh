@@ -11,11 +11,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
 
-# One private module per tool, so that the wrappers never touch the project's own files.
-wrapper_dir() {
-  local dir="$MTLS_CACHE_DIR/src/$1"
+# One private module per tool and version, so that the wrappers never touch the project's own
+# files: enters it in the calling shell with a fresh go.mod.
+enter_wrapper_module() {
+  local dir="$MTLS_CACHE_DIR/src/$1-$2"
   mkdir -p "$dir"
-  printf '%s' "$dir"
+  cd "$dir"
+  printf 'module mtls-operator.local/testground/%s\n\ngo 1.26\n' "$1" >go.mod
 }
 
 build_kube() {
@@ -23,14 +25,7 @@ build_kube() {
   if [ -x "$out/kube-apiserver" ] && [ -x "$out/kubectl" ]; then return 0; fi
   log "building kube-apiserver and kubectl $KUBE_VERSION (several minutes, once)"
 
-  local src
-  src=$(wrapper_dir "kube-$KUBE_VERSION")
-  cd "$src"
-  cat >go.mod <<EOF
-module mtls-operator.local/testground/kube
-
-go 1.26
-EOF
+  enter_wrapper_module kube "$KUBE_VERSION"
 
   # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local paths,
   # which a dependent module cannot use: point each at its published v0 tag instead.
@@ -71,14 +66,7 @@ build_etcd() {
   if [ -x "$out/etcd" ]; then return 0; fi
   log "building etcd $ETCD_VERSION"
 
-  local src
-  src=$(wrapper_dir "etcd-$ETCD_VERSION")
-  cd "$src"
-  cat >go.mod <<EOF
-module mtls-operator.local/testground/etcd
-
-go 1.26
-EOF
+  enter_wrapper_module etcd "$ETCD_VERSION"
   go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
   mkdir -p "$out.partial"
   go build -trimpath -ldflags "-s -w" -o "$out.partial/etcd" go.etcd.io/etcd/server/v3
@@ -103,14 +91,7 @@ build_ghostunnel() {
   if [ -x "$out/ghostunnel" ]; then return 0; fi
   log "building ghostunnel $GHOSTUNNEL_VERSION"
 
-  local src
-  src=$(wrapper_dir "ghostunnel-$GHOSTUNNEL_VERSION")
-  cd "$src"
-  cat >go.mod <<EOF
-module mtls-operator.local/testground/ghostunnel
-
-go 1.26
-EOF
+  enter_wrapper_module ghostunnel "$GHOSTUNNEL_VERSION"
   go mod edit -require "github.com/ghostunnel/ghostunnel@$GHOSTUNNEL_VERSION"
   mkdir -p "$out.partial"
   go build -mod=mod -trimpath -ldflags "-s -w" -o "$out.partial/ghostunnel" \
