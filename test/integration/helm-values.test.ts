@@ -265,6 +265,16 @@ describe('values the chart refuses', () => {
     ['sidecar.adminPort=15001', 'sidecar.proxyPort and sidecar.adminPort', 'must differ'],
     ['webhook.port=8080', 'webhook.port must not be 8080', '/metrics'],
     [
+      'egress.ports={80,15001}',
+      'egress.ports must not include sidecar.proxyPort (15001)',
+      'mtls-egress-init refuses it',
+    ],
+    [
+      'sidecar.proxyPort=8080,egress.ports={8080}',
+      'egress.ports must not include sidecar.proxyPort (8080)',
+      'redirected into the proxy itself',
+    ],
+    [
       'gateway.enabled=true,gateway.autoscaling.minReplicas=11',
       'gateway.autoscaling.maxReplicas (10)',
       'minReplicas (11)',
