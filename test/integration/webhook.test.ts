@@ -218,6 +218,39 @@ describe('the injection webhook in front of the real apiserver', () => {
     });
   });
 
+  it('passes the restricted Pod Security level in proxy-env mode, not in iptables mode', async () => {
+    const restricted = `${ground.run}-restricted`;
+    await ground.createNamespace(restricted, {
+      'mtls-webhook-test': ground.run,
+      'mtls.io/inject': 'enabled',
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+    // The application's own container as the restricted level wants it.
+    const app = {
+      name: 'app',
+      image: 'registry.example/shop:1',
+      securityContext: {
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+    };
+    const pod = (name: string, egress: string) =>
+      podBody({ name, annotations: { 'mtls.io/egress': egress } }, { containers: [app] });
+
+    const proxied = await ground.createPod(restricted, pod('proxied', 'proxy-env'));
+    expect(proxied.spec?.initContainers?.map((c) => c.name)).toEqual(['mtls-sidecar']);
+
+    const refused = await ground
+      .createPod(restricted, pod('redirected', 'iptables'))
+      .catch((err: Error) => err);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toContain('violates PodSecurity "restricted');
+    expect((refused as Error).message).toContain('"mtls-egress-init"');
+    expect((refused as Error).message).not.toContain('"mtls-sidecar"');
+  });
+
   it('changes nothing on a second pass over an injected pod', async () => {
     const labels = { 'mtls.io/inject': 'enabled' };
     const stored = await ground.createPod(plainNamespace, podBody({ name: 'twice', labels }));
