@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { freePort } from '../fixtures/free-port';
 import { eventualValue } from './eventually';
 import {
   container,
@@ -289,5 +290,50 @@ describe('the injection webhook in front of the real apiserver', () => {
       podBody({ generateName: 'after-delete-' }),
     );
     expect(pod.metadata.annotations?.['mtls.io/injected']).toBe('true');
+  });
+});
+
+describe("the chart's selectors while the webhook is down", () => {
+  const enabledNamespace = `${ground.run}-down-enabled`;
+  const plainNamespace = `${ground.run}-down-plain`;
+  const configName = `${ground.run}-down`;
+
+  beforeAll(async () => {
+    const group = `${ground.run}-down`;
+    await ground.createNamespace(enabledNamespace, {
+      'mtls-webhook-test': group,
+      'mtls.io/inject': 'enabled',
+    });
+    await ground.createNamespace(plainNamespace, { 'mtls-webhook-test': group });
+    // Nothing listens there: every call the apiserver makes fails, and failurePolicy is Fail.
+    const url = `https://127.0.0.1:${await freePort()}/mutate-pods`;
+    await ground.createWebhookConfiguration(configName, url, group);
+  });
+
+  afterAll(() => ground.deleteWebhookConfiguration(configName));
+
+  it('blocks only the pods that opted in, and creates the others', async () => {
+    const labels = { 'mtls.io/inject': 'enabled' };
+    // The apiserver sees the new configuration a moment later: until then pods pass.
+    const refused = await eventualValue(
+      () =>
+        ground
+          .createPod(plainNamespace, podBody({ generateName: 'opted-in-', labels }))
+          .then(() => undefined)
+          .catch((err: Error) => err),
+      'the apiserver to call the absent webhook',
+    );
+    expect(refused.message).toContain('failed calling webhook "pod.inject.mtls.io"');
+    const inEnabled = await ground
+      .createPod(enabledNamespace, podBody({ name: 'namespace-opted-in' }))
+      .catch((err: Error) => err);
+    expect((inEnabled as Error).message).toContain('failed calling webhook "inject.mtls.io"');
+
+    const unlabelled = await ground.createPod(plainNamespace, podBody({ name: 'unlabelled' }));
+    const optedOut = await ground.createPod(
+      enabledNamespace,
+      podBody({ name: 'opted-out', labels: { 'mtls.io/inject': 'disabled' } }),
+    );
+    for (const pod of [unlabelled, optedOut]) expect(pod.metadata.annotations).toBeUndefined();
   });
 });
