@@ -18,7 +18,8 @@ import { LeaderElector } from './runtime/leader-elector';
 import type { InformedObject } from './runtime/object-key';
 import { ProbeServer } from './runtime/probe-server';
 import { ResilientInformer } from './runtime/resilient-informer';
-import { startWebhook } from './webhook/start-webhook';
+import { registerVaultUpGauge } from './vault-up-gauge';
+import { startWebhook, type RunningWebhook } from './webhook/start-webhook';
 
 /** What the operator runs on. */
 export type OperatorEnvironment = {
@@ -137,6 +138,10 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
   const controllers = [certificateController, namespaceController];
 
   const isLeader = () => elector?.isLeader() ?? true;
+  registerVaultUpGauge(registry, () => vault.ping());
+  let webhook: RunningWebhook | undefined;
+  // Ready means able to serve admission: the webhook's Service sends it to Ready replicas only,
+  // and the webhook never calls Vault, so a Vault outage must not hold pod creation back.
   const probes = new ProbeServer({
     port: config.probePort,
     registry,
@@ -144,13 +149,12 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
     readiness: {
       // A replica that does not lead runs no informers, and is ready to serve probes alone.
       informers: () => !isLeader() || [certificates, mappings, secrets].every((i) => i.hasSynced()),
-      vault: async () => (await vault.ping(), true),
+      ...(config.webhook === 'on' ? { webhook: () => webhook?.listening() ?? false } : {}),
     },
   });
   const probePort = await probes.start();
   // Every replica serves the injection webhook, leader or not.
-  const webhook =
-    config.webhook === 'on' ? await startWebhook({ client, config, log, registry }) : undefined;
+  if (config.webhook === 'on') webhook = await startWebhook({ client, config, log, registry });
 
   let finish: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (finish = resolve));

@@ -49,6 +49,11 @@ export class AdmissionServer {
     this.server.keepAliveTimeout = 120_000;
   }
 
+  /** Whether the server accepts connections: from `listen` until `close`. */
+  get listening(): boolean {
+    return this.server.listening;
+  }
+
   /** Starts listening and returns the port. */
   listen(port: number, host?: string): Promise<number> {
     return new Promise((resolve, reject) => {

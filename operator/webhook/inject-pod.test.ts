@@ -94,6 +94,7 @@ describe('what an injected pod gets (iptables mode)', () => {
       readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(sidecar.command).toEqual(
       expect.arrayContaining(['mtls-sidecar', '--mode', 'sidecar', '--token-file']),
@@ -125,10 +126,12 @@ describe('what an injected pod gets (iptables mode)', () => {
       '--egress-ports',
       '80',
     ]);
-    expect(init.securityContext).toMatchObject({
+    expect(init.securityContext).toEqual({
       runAsUser: 0,
       runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
       capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     });
   });
 

@@ -59,6 +59,14 @@ describe('parseInjectionConfig', () => {
     [{ egress: { mode: 'tproxy' } }, 'egress.mode: expected one of iptables, proxy-env'],
     [{ egress: { ports: [80, 70000] } }, 'egress.ports: expected a whole number from 1 to 65535'],
     [{ egress: { ports: [] } }, 'egress.ports: expected a list of ports'],
+    [
+      { egress: { ports: [80, 15001] } },
+      "egress.ports: [80,15001] includes 15001, the sidecar's proxy port",
+    ],
+    [
+      { sidecar: { proxyPort: 8080 }, egress: { ports: [8080] } },
+      "egress.ports: [8080] includes 8080, the sidecar's proxy port",
+    ],
     [{ egres: {} }, 'egres: unknown field: expected sidecar, vault or egress'],
     [['sidecar'], '(top level): expected a map'],
   ])('names the bad field of %j', (document, message) => {

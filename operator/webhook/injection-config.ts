@@ -196,6 +196,22 @@ export function requestOverLimit(resources: ResourceRequirements): string | unde
   return undefined;
 }
 
+/**
+ * The message that says egress ports include the sidecar's proxy port, or undefined. Calls to
+ * that port would be redirected into the proxy itself, so mtls-egress-init refuses the list and
+ * the pod never starts: the webhook refuses it first, where the user sees why.
+ */
+export function proxyPortInEgressPorts(
+  ports: readonly number[],
+  proxyPort: number,
+): string | undefined {
+  if (!ports.includes(proxyPort)) return undefined;
+  return (
+    `includes ${proxyPort}, the sidecar's proxy port: calls to it would be redirected into ` +
+    'the proxy itself, and mtls-egress-init refuses it'
+  );
+}
+
 function objectOf(raw: unknown): Record<string, unknown> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new Error('expected a map');
@@ -260,6 +276,11 @@ export function parseInjectionConfig(
       'sidecar.adminPort',
       `must differ from sidecar.proxyPort (${parsed.sidecar.proxyPort})`,
     );
+  }
+
+  const proxyPortListed = proxyPortInEgressPorts(parsed.egress.ports, parsed.sidecar.proxyPort);
+  if (proxyPortListed) {
+    throw fail('egress.ports', `${JSON.stringify(parsed.egress.ports)} ${proxyPortListed}`);
   }
   return parsed;
 }

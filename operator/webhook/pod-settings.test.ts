@@ -86,4 +86,24 @@ describe('podSettings', () => {
       ],
     });
   });
+
+  it("refuses egress ports that include the sidecar's proxy port, which the init refuses", () => {
+    const result = podSettings({ 'mtls.io/egress-ports': '80, 15001' }, config);
+    expect(result).toEqual({
+      problems: [
+        "mtls.io/egress-ports: '80, 15001' includes 15001, the sidecar's proxy port: calls to " +
+          'it would be redirected into the proxy itself, and mtls-egress-init refuses it',
+      ],
+    });
+  });
+
+  it('checks the egress ports against the proxy port of the injection config', () => {
+    const moved = { ...config, sidecar: { ...config.sidecar, proxyPort: 16001 } };
+    expect(podSettings({ 'mtls.io/egress-ports': '15001' }, moved)).toMatchObject({
+      settings: { egressPorts: [15001] },
+    });
+    expect(podSettings({ 'mtls.io/egress-ports': '16001' }, moved)).toEqual({
+      problems: [expect.stringContaining("'16001' includes 16001, the sidecar's proxy port")],
+    });
+  });
 });

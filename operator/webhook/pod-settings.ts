@@ -1,4 +1,5 @@
 import {
+  proxyPortInEgressPorts,
   requestOverLimit,
   type EgressMode,
   type InjectionConfig,
@@ -80,6 +81,12 @@ export function podSettings(
     if (value !== undefined && !check.accepts(value.trim())) {
       problems.push(`${key}: '${value}' ${check.expected}`);
     }
+  }
+  const listedPorts = given[InjectionKeys.egressPorts];
+  const ports = listedPorts !== undefined ? portList(listedPorts.trim()) : undefined;
+  const proxyPortListed = ports && proxyPortInEgressPorts(ports, config.sidecar.proxyPort);
+  if (proxyPortListed) {
+    problems.push(`${InjectionKeys.egressPorts}: '${listedPorts}' ${proxyPortListed}`);
   }
   if (problems.length > 0) return { problems };
 

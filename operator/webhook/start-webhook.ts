@@ -30,6 +30,8 @@ export type WebhookEnvironment = {
 /** A started webhook. */
 export type RunningWebhook = {
   port: number;
+  /** Whether AdmissionReviews are served: the operator's readiness, when the webhook is on. */
+  listening: () => boolean;
   stop: () => Promise<void>;
 };
 
@@ -91,6 +93,7 @@ export async function startWebhook(environment: WebhookEnvironment): Promise<Run
 
   return {
     port,
+    listening: () => server.listening,
     stop: async () => {
       await certificates.stop();
       await server.close();

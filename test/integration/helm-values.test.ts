@@ -171,6 +171,27 @@ describe('the chart with failurePolicy Ignore', () => {
   });
 });
 
+describe('the namespaces never injected', () => {
+  const excludedBy = (objects: Manifest[]) =>
+    only(objects, 'MutatingWebhookConfiguration').webhooks.map(
+      (webhook: { namespaceSelector: { matchExpressions: unknown[] } }) =>
+        webhook.namespaceSelector.matchExpressions[1],
+    );
+
+  it.each([
+    ['webhook.excludedNamespaces={monitoring}', ['shop-mesh', 'kube-system', 'monitoring']],
+    ['webhook.excludedNamespaces=null', ['shop-mesh', 'kube-system']],
+    ['webhook.excludedNamespaces={kube-system,shop-mesh}', ['shop-mesh', 'kube-system']],
+  ])('always include kube-system and the release namespace with --set %s', (set, values) => {
+    const objects = renderChart({ namespace: 'shop-mesh', set: [set] });
+
+    expect(excludedBy(objects)).toEqual([
+      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values },
+      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values },
+    ]);
+  });
+});
+
 describe('the chart with proxy-env egress and other sidecar settings', () => {
   it('renders the injection file equal to the values', () => {
     const injection = injectionOf(render('proxy-env'));
@@ -264,6 +285,16 @@ describe('values the chart refuses', () => {
     ['operator.replica=3', "at '/operator'", "additional properties 'replica'"],
     ['sidecar.adminPort=15001', 'sidecar.proxyPort and sidecar.adminPort', 'must differ'],
     ['webhook.port=8080', 'webhook.port must not be 8080', '/metrics'],
+    [
+      'egress.ports={80,15001}',
+      'egress.ports must not include sidecar.proxyPort (15001)',
+      'mtls-egress-init refuses it',
+    ],
+    [
+      'sidecar.proxyPort=8080,egress.ports={8080}',
+      'egress.ports must not include sidecar.proxyPort (8080)',
+      'redirected into the proxy itself',
+    ],
     [
       'gateway.enabled=true,gateway.autoscaling.minReplicas=11',
       'gateway.autoscaling.maxReplicas (10)',

@@ -118,6 +118,13 @@ describe('the operator with --webhook on', () => {
       expect(await metrics.text()).toContain(
         'mtls_operator_webhook_admissions_total{result="injected"} 1',
       );
+
+      // Ready means able to serve admission: the webhook listens, and Vault is not asked.
+      const readiness = await eventualValue(async () => {
+        const readyz = await fetch(`http://127.0.0.1:${operator.probePort}/readyz`);
+        return readyz.status === 200 ? readyz.text() : undefined;
+      }, 'the operator to be ready');
+      expect(readiness).toBe('[+]informers ok\n[+]webhook ok\nreadyz check passed\n');
     } finally {
       await operator.stop();
     }

@@ -13,12 +13,17 @@ import type { Container, Pod } from '../../operator/webhook/pod-spec';
 import { startWebhook, type RunningWebhook } from '../../operator/webhook/start-webhook';
 import { freePort } from '../fixtures/free-port';
 import { readGroundEnv, uniqueName } from './ground';
+import { only, renderChart } from './helm';
 
 // What the webhook suites share: the webhook on a loopback port of the test run, the webhook
 // configurations that make the real apiserver call it, and reads of what it wrote.
 
 type Secret = { data?: Record<string, string> };
 type WebhookConfiguration = { webhooks: { clientConfig: { caBundle?: string } }[] };
+type ChartWebhook = {
+  namespaceSelector: { matchExpressions: object[] };
+  [field: string]: unknown;
+};
 
 /** A pod as the apiserver stored it. */
 export type StoredPod = Pod & { metadata: { name: string } };
@@ -79,26 +84,32 @@ export class WebhookGround {
     return { webhook, url, config };
   }
 
-  /** A webhook configuration for the pods of namespaces labelled `mtls-webhook-test: <group>`. */
+  /**
+   * The chart's own webhook configuration, as `helm template` renders it for this suite's
+   * operator namespace, pointed at `url` and narrowed to the namespaces labelled
+   * `mtls-webhook-test: <group>`: the apiserver applies the chart's selectors and policies.
+   */
   async createWebhookConfiguration(name: string, url: string, group: string): Promise<void> {
+    const chart = only(
+      renderChart({ namespace: this.operatorNamespace }),
+      'MutatingWebhookConfiguration',
+    );
+    // The chart's Service is replaced by the test's URL; the rest is the chart's.
+    const webhooks = (chart.webhooks as ChartWebhook[]).map((webhook) => ({
+      ...webhook,
+      clientConfig: { url },
+      namespaceSelector: {
+        matchExpressions: [
+          ...webhook.namespaceSelector.matchExpressions,
+          { key: 'mtls-webhook-test', operator: 'In', values: [group] },
+        ],
+      },
+    }));
     await this.client.create(collectionPath(configs), {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
+      apiVersion: chart.apiVersion,
+      kind: chart.kind,
       metadata: { name },
-      webhooks: [
-        {
-          name: 'inject.mtls.io',
-          clientConfig: { url },
-          rules: [
-            { operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] },
-          ],
-          namespaceSelector: { matchLabels: { 'mtls-webhook-test': group } },
-          sideEffects: 'None',
-          admissionReviewVersions: ['v1'],
-          failurePolicy: 'Fail',
-          timeoutSeconds: 10,
-        },
-      ],
+      webhooks,
     });
   }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { freePort } from '../fixtures/free-port';
 import { eventualValue } from './eventually';
 import {
   container,
@@ -218,6 +219,39 @@ describe('the injection webhook in front of the real apiserver', () => {
     });
   });
 
+  it('passes the restricted Pod Security level in proxy-env mode, not in iptables mode', async () => {
+    const restricted = `${ground.run}-restricted`;
+    await ground.createNamespace(restricted, {
+      'mtls-webhook-test': ground.run,
+      'mtls.io/inject': 'enabled',
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+    // The application's own container as the restricted level wants it.
+    const app = {
+      name: 'app',
+      image: 'registry.example/shop:1',
+      securityContext: {
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+    };
+    const pod = (name: string, egress: string) =>
+      podBody({ name, annotations: { 'mtls.io/egress': egress } }, { containers: [app] });
+
+    const proxied = await ground.createPod(restricted, pod('proxied', 'proxy-env'));
+    expect(proxied.spec?.initContainers?.map((c) => c.name)).toEqual(['mtls-sidecar']);
+
+    const refused = await ground
+      .createPod(restricted, pod('redirected', 'iptables'))
+      .catch((err: Error) => err);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toContain('violates PodSecurity "restricted');
+    expect((refused as Error).message).toContain('"mtls-egress-init"');
+    expect((refused as Error).message).not.toContain('"mtls-sidecar"');
+  });
+
   it('changes nothing on a second pass over an injected pod', async () => {
     const labels = { 'mtls.io/inject': 'enabled' };
     const stored = await ground.createPod(plainNamespace, podBody({ name: 'twice', labels }));
@@ -256,5 +290,50 @@ describe('the injection webhook in front of the real apiserver', () => {
       podBody({ generateName: 'after-delete-' }),
     );
     expect(pod.metadata.annotations?.['mtls.io/injected']).toBe('true');
+  });
+});
+
+describe("the chart's selectors while the webhook is down", () => {
+  const enabledNamespace = `${ground.run}-down-enabled`;
+  const plainNamespace = `${ground.run}-down-plain`;
+  const configName = `${ground.run}-down`;
+
+  beforeAll(async () => {
+    const group = `${ground.run}-down`;
+    await ground.createNamespace(enabledNamespace, {
+      'mtls-webhook-test': group,
+      'mtls.io/inject': 'enabled',
+    });
+    await ground.createNamespace(plainNamespace, { 'mtls-webhook-test': group });
+    // Nothing listens there: every call the apiserver makes fails, and failurePolicy is Fail.
+    const url = `https://127.0.0.1:${await freePort()}/mutate-pods`;
+    await ground.createWebhookConfiguration(configName, url, group);
+  });
+
+  afterAll(() => ground.deleteWebhookConfiguration(configName));
+
+  it('blocks only the pods that opted in, and creates the others', async () => {
+    const labels = { 'mtls.io/inject': 'enabled' };
+    // The apiserver sees the new configuration a moment later: until then pods pass.
+    const refused = await eventualValue(
+      () =>
+        ground
+          .createPod(plainNamespace, podBody({ generateName: 'opted-in-', labels }))
+          .then(() => undefined)
+          .catch((err: Error) => err),
+      'the apiserver to call the absent webhook',
+    );
+    expect(refused.message).toContain('failed calling webhook "pod.inject.mtls.io"');
+    const inEnabled = await ground
+      .createPod(enabledNamespace, podBody({ name: 'namespace-opted-in' }))
+      .catch((err: Error) => err);
+    expect((inEnabled as Error).message).toContain('failed calling webhook "inject.mtls.io"');
+
+    const unlabelled = await ground.createPod(plainNamespace, podBody({ name: 'unlabelled' }));
+    const optedOut = await ground.createPod(
+      enabledNamespace,
+      podBody({ name: 'opted-out', labels: { 'mtls.io/inject': 'disabled' } }),
+    );
+    for (const pod of [unlabelled, optedOut]) expect(pod.metadata.annotations).toBeUndefined();
   });
 });
