@@ -123,6 +123,7 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
         {
           cluster,
           vault,
+          vaultMount: config.vaultMount,
           log: context.log,
           now,
           liveValidationTimeoutMs: config.liveValidationTimeoutMs,

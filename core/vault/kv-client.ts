@@ -42,10 +42,14 @@ export class VaultKv {
     if (options.auth.kind === 'token') this.client.token = options.auth.token;
   }
 
-  /** Reads the latest version of a secret, or undefined when it does not exist or was deleted. */
-  async read<T>(logicalPath: string): Promise<KvSecret<T> | undefined> {
+  /**
+   * Reads the latest version of a secret, or the one given, or undefined when it does not exist,
+   * was deleted or destroyed.
+   */
+  async read<T>(logicalPath: string, version?: number): Promise<KvSecret<T> | undefined> {
+    const query = version === undefined ? '' : `?version=${version}`;
     const body = await this.timed('read', () =>
-      this.call(() => this.client.read(this.dataPath(logicalPath)), true),
+      this.call(() => this.client.read(`${this.dataPath(logicalPath)}${query}`), true),
     );
     if (!body?.data?.data) return undefined;
     return { data: body.data.data as T, version: body.data.metadata.version as number };

@@ -1,5 +1,6 @@
 import type { CertificateBundle, CertificateMetadata } from '../../core/certificate/bundle';
 import { analyzePem, analyzePkcs12 } from '../../core/certificate/analysis';
+import { ErrorCode } from '../../core/errors/codes';
 import type { SourceMaterial } from './source-material';
 
 /** Why material is refused, as the Ready condition will say it. */
@@ -16,6 +17,8 @@ export type MaterialVerdict = {
   failure?: MaterialFailure;
   metadata?: CertificateMetadata;
   javaCompatibility?: string;
+  /** The certificate is usable and within the expiry warning window. */
+  expiresSoon?: boolean;
 };
 
 /** Analyses a source's material at `now`: a bundle to store, or the reason it is refused. */
@@ -34,7 +37,8 @@ export function analyzeMaterial(material: SourceMaterial, now: Date): MaterialVe
   const javaCompatibility = analysis.javaCompatibility?.summary;
 
   if (analysis.usable && analysis.bundle) {
-    return { bundle: analysis.bundle, metadata: analysis.metadata, javaCompatibility };
+    const expiresSoon = analysis.warnings.some((w) => w.code === ErrorCode.CertExpiresSoon);
+    return { bundle: analysis.bundle, metadata: analysis.metadata, javaCompatibility, expiresSoon };
   }
 
   const codes = analysis.problems.map((problem) => problem.code);

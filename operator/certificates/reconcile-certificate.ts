@@ -2,17 +2,25 @@ import type { StoredCertificate } from '../../core/mapping/index-document';
 import { certificateVaultPath } from '../../core/vault/paths';
 import type { VaultKv } from '../../core/vault/kv-client';
 import type { Logger } from '../../core/log/logger';
-import { MtlsError } from '../../core/errors/codes';
-import { setCondition, READY } from '../../core/resources/conditions';
+import { EXPIRY_WARNING_DAYS } from '../../core/certificate/checks';
+import { readyCondition, setCondition, READY } from '../../core/resources/conditions';
 import type { ReconcileResult } from '../runtime/controller';
 import type { Cluster } from '../resources/cluster';
 import { asMergePatch, sameStatus } from '../resources/status-patch';
+import { isVaultError, vaultFailure } from '../resources/vault-reason';
 import {
   CERTIFICATE_FINALIZER,
   type MtlsCertificate,
   type MtlsCertificateStatus,
 } from '../../core/resources/types';
 import { analyzeMaterial, type MaterialVerdict } from './analyze-material';
+import { earliest, nextExpiryCheck, requeueDelayMs } from './expiry-schedule';
+import {
+  findLastGood,
+  servedOnStatus,
+  type CertificateDetails,
+  type ServedBundle,
+} from './served-bundle';
 import { isSourceProblem, readSourceMaterial } from './source-material';
 
 /** What the certificate reconciler works with. */
@@ -27,14 +35,11 @@ export type CertificateReconcilerDeps = {
   onExpiry?: (namespace: string, name: string, notAfter: Date | undefined) => void;
 };
 
-// Look again at least this often, so an expiry is never missed by more than a day.
-const MAX_REQUEUE_MS = 24 * 3600 * 1000;
-
 /**
  * Makes Vault and the status agree with an MtlsCertificate: reads its source, checks it, stores
  * the normalized bundle when its content changed, and reports the outcome on status. Invalid
  * input is recorded on status and not retried; a Vault failure is recorded and thrown, so the
- * queue retries it with backoff.
+ * queue retries it with backoff. Either way the last good bundle stays served until it expires.
  */
 export async function reconcileCertificate(
   deps: CertificateReconcilerDeps,
@@ -59,11 +64,16 @@ export async function reconcileCertificate(
   try {
     return await syncCertificate(deps, certificate);
   } catch (err) {
-    if (!(err instanceof MtlsError) || !err.code.startsWith('VAULT_')) throw err;
+    if (!isVaultError(err)) throw err;
+    // Vault cannot be asked about the last good version now; what status names stays served.
+    const failure = vaultFailure(err, deps.vaultMount);
+    const served = servedOnStatus(certificate, deps.now());
     await writeStatus(deps, certificate, {
       ready: false,
-      reason: 'VaultUnavailable',
-      message: err.message,
+      ...failure,
+      message: served ? stillServed(deps, failure.message, served) : failure.message,
+      details: served?.details,
+      served,
     });
     throw err;
   }
@@ -73,22 +83,14 @@ async function syncCertificate(
   deps: CertificateReconcilerDeps,
   certificate: MtlsCertificate,
 ): Promise<ReconcileResult> {
-  const { namespace, name } = certificate.metadata;
-  const material = await readSourceMaterial(certificate, deps.cluster, deps.vault);
-  if (isSourceProblem(material)) {
-    await writeStatus(deps, certificate, { ready: false, ...material });
-    deps.onExpiry?.(namespace, name, undefined);
-    return {};
-  }
-
   const now = deps.now();
-  const verdict = analyzeMaterial(material, now);
-  if (!verdict.bundle) {
-    await writeStatus(deps, certificate, { ready: false, ...verdict.failure!, verdict });
-    deps.onExpiry?.(namespace, name, undefined);
-    return requeueAt(verdict.failure!.retryAt, now);
-  }
+  const material = await readSourceMaterial(certificate, deps.cluster, deps.vault);
+  if (isSourceProblem(material)) return refuse(deps, certificate, material, now);
 
+  const verdict = analyzeMaterial(material, now);
+  if (!verdict.bundle) return refuse(deps, certificate, verdict.failure!, now, verdict);
+
+  const { namespace, name } = certificate.metadata;
   const adoptedPath = certificate.spec.source.vault?.path;
   const vaultPath = adoptedPath ?? certificateVaultPath(namespace, name);
   const adoptedVersion = material.kind === 'pem' ? material.adoptedVersion : undefined;
@@ -101,16 +103,78 @@ async function syncCertificate(
       });
 
   const notAfter = new Date(verdict.bundle.metadata.notAfter);
+  const stored = `stored in Vault at ${deps.vaultMount}/${vaultPath}, version ${vaultVersion}`;
+  const details = detailsOf(verdict);
+  // The message names the version and not the days left, so the warning is made once a version.
   await writeStatus(deps, certificate, {
     ready: true,
-    reason: 'Synced',
-    message: `stored in Vault at ${deps.vaultMount}/${vaultPath}, version ${vaultVersion}`,
-    verdict,
-    vaultPath,
-    vaultVersion,
+    reason: verdict.expiresSoon ? 'ExpiringSoon' : 'Synced',
+    warning: verdict.expiresSoon,
+    message: verdict.expiresSoon
+      ? `${stored}; it expires on ${notAfter.toISOString()}, within ` +
+        `${EXPIRY_WARNING_DAYS} days: renew it and replace the source`
+      : stored,
+    details,
+    served: { vaultPath, vaultVersion, details },
   });
   deps.onExpiry?.(namespace, name, notAfter);
-  return requeueAt(notAfter, now);
+  return requeueAt(nextExpiryCheck(notAfter, now), now);
+}
+
+// Refused input: the last good bundle, while it lasts, stays served and is what status shows.
+async function refuse(
+  deps: CertificateReconcilerDeps,
+  certificate: MtlsCertificate,
+  failure: { reason: string; message: string; retryAt?: Date },
+  now: Date,
+  verdict?: MaterialVerdict,
+): Promise<ReconcileResult> {
+  const { namespace, name } = certificate.metadata;
+  const lastGood = await findLastGood(deps.vault, certificate, now);
+  const { reason, retryAt } = failure;
+  if (!lastGood) {
+    await writeStatus(deps, certificate, {
+      ready: false,
+      reason,
+      message: failure.message,
+      details: verdict && detailsOf(verdict),
+    });
+    deps.onExpiry?.(namespace, name, undefined);
+    return requeueAt(retryAt, now);
+  }
+
+  const lastGoodUntil = new Date(lastGood.details.notAfter!);
+  await writeStatus(deps, certificate, {
+    ready: false,
+    reason,
+    message: stillServed(deps, failure.message, lastGood),
+    details: lastGood.details,
+    served: lastGood,
+  });
+  deps.onExpiry?.(namespace, name, lastGoodUntil);
+  return requeueAt(earliest(retryAt, lastGoodUntil), now);
+}
+
+function stillServed(deps: CertificateReconcilerDeps, problem: string, served: ServedBundle) {
+  return (
+    `${problem}; the last good version ${served.vaultVersion} ` +
+    `(${deps.vaultMount}/${served.vaultPath}) is still served, until ${served.details.notAfter}`
+  );
+}
+
+function detailsOf(verdict: MaterialVerdict): CertificateDetails {
+  const metadata = verdict.metadata;
+  return {
+    subject: metadata?.subject,
+    issuer: metadata?.issuer,
+    serialNumber: metadata?.serialNumber,
+    notBefore: metadata?.notBefore,
+    notAfter: metadata?.notAfter,
+    keyAlgorithm: metadata?.keyAlgorithm,
+    keySize: metadata?.keySize,
+    fingerprintSha256: metadata?.fingerprintSha256,
+    javaCompatibility: verdict.javaCompatibility,
+  };
 }
 
 // Writes a new version only when the content differs, so restarts make no duplicate writes.
@@ -135,13 +199,16 @@ type Outcome = {
   ready: boolean;
   reason: string;
   message: string;
-  verdict?: MaterialVerdict;
-  vaultPath?: string;
-  vaultVersion?: number;
+  /** A Ready outcome that still deserves a Warning Event. */
+  warning?: boolean;
+  /** What status describes: the certificate checked now, or the last good one. */
+  details?: CertificateDetails;
+  /** The Vault version the mappings are to use; none keeps them out of the index. */
+  served?: ServedBundle;
 };
 
-// Builds the whole status so that fields of an earlier outcome do not linger, and writes it
-// (with an Event) only when it differs from what the object already shows.
+// Builds the whole status so that fields of an earlier outcome do not linger, and writes it only
+// when it differs from what the object already shows.
 async function writeStatus(
   deps: CertificateReconcilerDeps,
   certificate: MtlsCertificate,
@@ -149,7 +216,6 @@ async function writeStatus(
 ): Promise<void> {
   const previous = certificate.status ?? {};
   const generation = certificate.metadata.generation;
-  const metadata = outcome.verdict?.metadata;
   const status: MtlsCertificateStatus = {
     observedGeneration: generation,
     conditions: setCondition(
@@ -163,34 +229,39 @@ async function writeStatus(
       },
       deps.now(),
     ),
-    subject: metadata?.subject,
-    issuer: metadata?.issuer,
-    serialNumber: metadata?.serialNumber,
-    notBefore: metadata?.notBefore,
-    notAfter: metadata?.notAfter,
-    keyAlgorithm: metadata?.keyAlgorithm,
-    keySize: metadata?.keySize,
-    fingerprintSha256: metadata?.fingerprintSha256,
-    javaCompatibility: outcome.verdict?.javaCompatibility,
-    vaultPath: outcome.vaultPath,
-    vaultVersion: outcome.vaultVersion,
+    subject: undefined,
+    issuer: undefined,
+    serialNumber: undefined,
+    notBefore: undefined,
+    notAfter: undefined,
+    keyAlgorithm: undefined,
+    keySize: undefined,
+    fingerprintSha256: undefined,
+    javaCompatibility: undefined,
+    ...outcome.details,
+    vaultPath: outcome.served?.vaultPath,
+    vaultVersion: outcome.served?.vaultVersion,
   };
   if (sameStatus(previous, status)) return;
 
   const { namespace, name } = certificate.metadata;
   await deps.cluster.patchCertificateStatus(namespace, name, asMergePatch(status));
-  await deps.cluster.recordEvent(
-    certificate,
-    outcome.ready ? 'Normal' : 'Warning',
-    outcome.reason,
-    outcome.message,
-  );
+  // An Event tells of a new verdict; an edit of the spec that changes none tells nothing new.
+  const said = readyCondition(previous);
+  if (said?.reason !== outcome.reason || said.message !== outcome.message) {
+    await deps.cluster.recordEvent(
+      certificate,
+      outcome.ready && !outcome.warning ? 'Normal' : 'Warning',
+      outcome.reason,
+      outcome.message,
+    );
+  }
   deps.log.info('certificate status updated', {
     namespace,
     name,
     kind: 'MtlsCertificate',
     reason: outcome.reason,
-    vaultVersion: outcome.vaultVersion,
+    vaultVersion: outcome.served?.vaultVersion,
   });
 }
 
@@ -216,7 +287,6 @@ async function finalizeCertificate(
 }
 
 function requeueAt(when: Date | undefined, now: Date): ReconcileResult {
-  if (!when) return {};
-  const delay = when.getTime() - now.getTime() + 1000;
-  return { requeueAfterMs: Math.max(1000, Math.min(delay, MAX_REQUEUE_MS)) };
+  const delay = requeueDelayMs(when, now);
+  return delay === undefined ? {} : { requeueAfterMs: delay };
 }

@@ -5,13 +5,13 @@ import type {
 } from '../../core/mapping/index-document';
 import { MappingUrlError, parseMappingUrl, urlMatchKey } from '../../core/mapping/url-match';
 import { canonicalJson } from '../../core/json/canonical';
-import { MtlsError } from '../../core/errors/codes';
 import type { Logger } from '../../core/log/logger';
 import type { VaultKv } from '../../core/vault/kv-client';
 import { indexVaultPath } from '../../core/vault/paths';
-import { isReady, READY, setCondition } from '../../core/resources/conditions';
+import { isReady, READY, readyCondition, setCondition } from '../../core/resources/conditions';
 import type { Cluster } from '../resources/cluster';
 import { asMergePatch, sameStatus } from '../resources/status-patch';
+import { isVaultError, vaultFailure } from '../resources/vault-reason';
 import type { MtlsCertificate, MtlsMapping, MtlsMappingStatus } from '../../core/resources/types';
 import type { ReconcileResult } from '../runtime/controller';
 import { validateLive } from '../../core/mapping/live-validation';
@@ -20,6 +20,8 @@ import { validateLive } from '../../core/mapping/live-validation';
 export type NamespaceReconcilerDeps = {
   cluster: Cluster;
   vault: VaultKv;
+  /** The KV mount, for the messages of Vault failures. */
+  vaultMount: string;
   log: Logger;
   now: () => Date;
   liveValidationTimeoutMs: number;
@@ -31,6 +33,9 @@ export type NamespaceReconcilerDeps = {
   listMappings: (namespace: string) => MtlsMapping[];
   listCertificates: (namespace: string) => MtlsCertificate[];
 };
+
+// Nothing watches ConfigMaps (the operator may only get them), so a missing CA is looked for again.
+const TRUSTED_CA_RETRY_MS = 30_000;
 
 type Verdict = {
   mapping: MtlsMapping;
@@ -45,7 +50,8 @@ type Verdict = {
  * Decides every MtlsMapping of a namespace at once, because conflicts are between mappings:
  * each gets its status, and the namespace index in Vault lists exactly the Ready ones. The
  * oldest mapping (then the first by name) wins a (workload selector, URL) pair; later ones are
- * marked Conflict and name the winner.
+ * marked Conflict and name the winner. A mapping whose certificate's new source is refused stays
+ * indexed at the certificate's last good version, which the certificate's status still names.
  */
 export async function reconcileNamespace(
   deps: NamespaceReconcilerDeps,
@@ -79,16 +85,16 @@ export async function reconcileNamespace(
   try {
     await writeIndex(deps, index);
   } catch (err) {
-    if (!(err instanceof MtlsError)) throw err;
-    for (const verdict of verdicts) {
-      Object.assign(verdict, { ready: false, reason: 'VaultUnavailable', message: err.message });
-    }
+    if (!isVaultError(err)) throw err;
+    const failure = vaultFailure(err, deps.vaultMount);
+    for (const verdict of verdicts) Object.assign(verdict, { ready: false, ...failure });
     await Promise.all(verdicts.map((verdict) => writeMappingStatus(deps, verdict)));
     throw err;
   }
 
   await Promise.all(verdicts.map((verdict) => writeMappingStatus(deps, verdict)));
-  return {};
+  const waitingForCa = verdicts.some((verdict) => verdict.reason === 'TrustedCANotFound');
+  return waitingForCa ? { requeueAfterMs: TRUSTED_CA_RETRY_MS } : {};
 }
 
 async function judgeMapping(
@@ -113,9 +119,12 @@ async function judgeMapping(
     const message = `MtlsCertificate '${spec.certificateName}' does not exist in this namespace`;
     return { mapping, match, ready: false, reason: 'CertificateNotFound', message };
   }
-  if (!isReady(certificate) || !certificate.status?.vaultPath) {
-    const why = certificate.status?.conditions?.find((c) => c.type === READY)?.message;
-    const detail = why ? `: ${why}` : '';
+  // The certificate's status names a Vault version only while one is good to serve: the
+  // current one, or the last good one while a newer source is refused.
+  const served = servedVersion(certificate);
+  const ready = readyCondition(certificate.status);
+  if (!served) {
+    const detail = ready?.message ? `: ${ready.message}` : '';
     const message = `MtlsCertificate '${spec.certificateName}' is not Ready${detail}`;
     return { mapping, match, ready: false, reason: 'CertificateNotReady', message };
   }
@@ -127,9 +136,9 @@ async function judgeMapping(
     return { mapping, match, ready: false, reason: 'TrustedCANotFound', message };
   }
 
-  const vaultVersion = certificate.status.vaultVersion!;
+  const { vaultPath, vaultVersion } = served;
   if (spec.liveValidation && !alreadyValidated(mapping, vaultVersion)) {
-    const problem = await validateAgainst(deps, match, certificate.status.vaultPath, trustedCaPem);
+    const problem = await validateAgainst(deps, match, vaultPath, trustedCaPem);
     if (problem) {
       return { mapping, match, ready: false, reason: 'ValidationFailed', message: problem };
     }
@@ -142,14 +151,22 @@ async function judgeMapping(
     certificate: {
       name: certificate.metadata.name,
       vaultVersion,
-      path: certificate.status.vaultPath,
+      path: vaultPath,
     },
     ...(trustedCaPem ? { trustedCaPem } : {}),
   };
+  const uses = `calls to ${spec.url} use certificate '${spec.certificateName}'`;
   const message =
-    `calls to ${spec.url} use certificate '${spec.certificateName}' ` +
-    `(Vault version ${vaultVersion})`;
+    ready?.status === 'True'
+      ? `${uses} (Vault version ${vaultVersion})`
+      : `${uses} at its last good Vault version ${vaultVersion}, while the certificate is not ` +
+        `Ready (${ready?.reason ?? 'not checked yet'}): its new source is refused or cannot be read`;
   return { mapping, match, ready: true, reason: 'Active', message, indexed };
+}
+
+function servedVersion(certificate: MtlsCertificate) {
+  const { vaultPath, vaultVersion } = certificate.status ?? {};
+  return vaultPath && vaultVersion !== undefined ? { vaultPath, vaultVersion } : undefined;
 }
 
 // null: the CA is named but missing; undefined: none is named.

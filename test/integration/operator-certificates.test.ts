@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
-import { useCorpusPki } from '../fixtures/certificate-corpus';
+import { issueWithDates, useCorpusPki } from '../fixtures/certificate-corpus';
 import {
   exportPkcs12,
   forgePkcs12,
@@ -11,7 +14,7 @@ import { isConflict } from '../../core/kube/kube-client';
 import { CERTIFICATE_FINALIZER, type MtlsCertificate } from '../../core/resources/types';
 import type { RunningOperator } from '../../operator/operator';
 import { Cluster } from '../../operator/resources/cluster';
-import { adminKubeClient, uniqueName } from './ground';
+import { adminKubeClient, kubectl, uniqueName } from './ground';
 import { eventualValue } from './eventually';
 import { applyCrds, adminVault, readKv, Resources, runOperator } from './operator-harness';
 
@@ -170,6 +173,86 @@ describe('an MtlsCertificate', () => {
     expect((await readKv(path))?.version).toBe(1);
   });
 
+  it('with retainPolicy Retain keeps its Vault copy when deleted', async () => {
+    await resources.putSecret('kept', { 'keystore.p12': p12(), password: P12_PASSWORD });
+    await resources.createCertificate('kept', {
+      source: { pkcs12: { secretName: 'kept' } },
+      retainPolicy: 'Retain',
+    });
+    await resources.waitForReason('certificate', 'kept', 'Synced');
+    const path = `mtls/${resources.namespace}/certificates/kept`;
+    const stored = await readKv(path);
+
+    await resources.delete('mtlscertificates', 'kept');
+
+    await eventualValue(
+      async () => ((await resources.certificate('kept')) ? undefined : true),
+      'gone',
+    );
+    expect(stored).toBeDefined();
+    expect(await readKv(path)).toEqual(stored);
+  });
+
+  it('that expires within the warning window is Ready, with one ExpiringSoon warning', async () => {
+    const day = 24 * 3600 * 1000;
+    const soon = issueWithDates(
+      pki.dir,
+      'soon-leaf',
+      pki.leaf.keyPath,
+      pki.intermediate,
+      new Date(Date.now() - day),
+      new Date(Date.now() + 10 * day),
+    );
+    await resources.putSecret(
+      'soon',
+      { 'tls.crt': soon.certPem, 'tls.key': soon.keyPem, 'ca.crt': pki.intermediate.certPem },
+      'kubernetes.io/tls',
+    );
+    await resources.createCertificate('soon', { source: { pem: { secretName: 'soon' } } });
+
+    const warned = await resources.waitForReason('certificate', 'soon', 'ExpiringSoon');
+    const ready = warned.status!.conditions!.find((c) => c.type === 'Ready')!;
+    expect(ready.status).toBe('True');
+    expect(ready.message).toContain('version 1');
+    expect(warned.status).toMatchObject({ vaultVersion: 1 });
+
+    // Another reconcile of the same version (here for an edit of the spec) warns no more.
+    await resources.patchSpec('mtlscertificates', 'soon', { retainPolicy: 'Retain' });
+    await eventualValue(async () => {
+      const object = await resources.certificate('soon');
+      return object?.status?.observedGeneration === 2 ? object : undefined;
+    }, 'generation 2 observed');
+    const events = await resources.events('soon');
+    expect(events.map((event) => `${event.type} ${event.reason}`)).toEqual([
+      'Warning ExpiringSoon',
+    ]);
+  });
+
+  it.each([
+    ['no source', {}],
+    ['two sources', { pkcs12: { secretName: 'a' }, pem: { secretName: 'b' } }],
+  ])('with %s is refused by the apiserver', (_label, source) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mtls-cel-'));
+    const file = path.join(dir, 'certificate.json');
+    const object = {
+      apiVersion: 'mtls.io/v1alpha1',
+      kind: 'MtlsCertificate',
+      metadata: { name: 'sources', namespace: resources.namespace },
+      spec: { source },
+    };
+    writeFileSync(file, JSON.stringify(object));
+
+    let refusal = '';
+    try {
+      kubectl('apply', '-f', file);
+    } catch (err) {
+      refusal = String((err as { stderr?: string }).stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(refusal).toContain('exactly one of source.pkcs12, source.pem or source.vault');
+  });
+
   it('that points at a missing Vault path says so', async () => {
     await resources.createCertificate('no-path', { source: { vault: { path: 'nothing/here' } } });
     const object = await resources.waitForReason('certificate', 'no-path', 'VaultPathNotFound');
@@ -248,8 +331,15 @@ describe('bad input', () => {
       const ready = refused.status!.conditions!.find((c) => c.type === 'Ready')!;
       expect(ready.status).toBe('False');
       expect(ready.message).toMatch(message);
+      expect(ready.message).toContain('the last good version 1');
+      expect(refused.status).toMatchObject({ vaultPath: path, vaultVersion: 1, keySize: 2048 });
       expect(await readKv(path)).toEqual(good);
-      expect(operator.isLeader()).toBe(true);
+
+      // The refusal is no dead end: the good file again is Synced, and nothing new is written.
+      await resources.putSecret(name, { 'keystore.p12': p12(), password: P12_PASSWORD });
+      const recovered = await resources.waitForReason('certificate', name, 'Synced');
+      expect(recovered.status).toMatchObject({ vaultVersion: 1 });
+      expect(await readKv(path)).toEqual(good);
     },
   );
 

@@ -91,6 +91,15 @@ export class Resources {
     }
   }
 
+  async deleteSecret(name: string): Promise<void> {
+    await this.core.deleteNamespacedSecret({ name, namespace: this.namespace });
+  }
+
+  async putConfigMap(name: string, data: Record<string, string>): Promise<void> {
+    const body = { metadata: { name, namespace: this.namespace }, data };
+    await this.core.createNamespacedConfigMap({ namespace: this.namespace, body });
+  }
+
   async createCertificate(name: string, spec: MtlsCertificate['spec']): Promise<void> {
     await this.create('mtlscertificates', 'MtlsCertificate', name, spec);
   }
@@ -111,6 +120,14 @@ export class Resources {
   async label(plural: 'mtlscertificates' | 'mtlsmappings', name: string, labels: object) {
     await this.custom.patchNamespacedCustomObject(
       { ...this.at(plural), name, body: { metadata: { labels } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+  }
+
+  /** Merges fields into an object's spec, as a user editing it would. */
+  async patchSpec(plural: 'mtlscertificates' | 'mtlsmappings', name: string, spec: object) {
+    await this.custom.patchNamespacedCustomObject(
+      { ...this.at(plural), name, body: { spec } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
   }

@@ -1,4 +1,4 @@
-import type { MappingIndexDocument } from '../../core/mapping/index-document';
+import type { MappingIndexDocument, StoredCertificate } from '../../core/mapping/index-document';
 import type { RunningOperator } from '../../operator/operator';
 import { useCorpusPki } from '../fixtures/certificate-corpus';
 import { exportPkcs12, P12_PASSWORD, P12_PROTECTIONS } from '../fixtures/pkcs12-corpus';
@@ -117,7 +117,7 @@ describe('an MtlsMapping', () => {
     await resources.waitForReason('mapping', 'second', 'Active');
   });
 
-  it('that is disabled, or whose certificate is not Ready, leaves the index', async () => {
+  it('that is disabled, or whose certificate never synced, stays out of the index', async () => {
     const resources = await namespaceWithCertificate();
     await resources.createMapping('off', {
       url: 'https://off.example/',
@@ -125,18 +125,102 @@ describe('an MtlsMapping', () => {
       enabled: false,
     });
     await resources.waitForReason('mapping', 'off', 'Disabled');
+    await resources.putSecret('broken', { 'keystore.p12': Buffer.from('garbage'), password: 'x' });
+    await resources.createCertificate('broken', { source: { pkcs12: { secretName: 'broken' } } });
+    await resources.waitForReason('certificate', 'broken', 'InvalidCertificate');
+    await resources.createMapping('never', {
+      url: 'https://never.example/',
+      certificateName: 'broken',
+    });
+
+    const blocked = await resources.waitForReason('mapping', 'never', 'CertificateNotReady');
+    expect(blocked.status?.conditions?.[0].message).toContain('PKCS#12');
     await resources.createMapping('on', { url: 'https://on.example/', certificateName: 'partner' });
     await resources.waitForReason('mapping', 'on', 'Active');
+    const index = await eventualValue(() => readIndex(resources.namespace), 'index');
+    expect(index.data.mappings.map((m) => m.name)).toEqual(['on']);
+  });
 
-    await resources.putSecret('partner', { 'keystore.p12': Buffer.from('garbage'), password: 'x' });
+  it('keeps the last good certificate version while a rotation is refused', async () => {
+    const resources = await namespaceWithCertificate();
+    await resources.createMapping('api', {
+      url: 'https://api.example/',
+      certificateName: 'partner',
+    });
+    await resources.waitForReason('mapping', 'api', 'Active');
+    const bundlePath = `mtls/${resources.namespace}/certificates/partner`;
+    const good = await readKv<StoredCertificate>(bundlePath);
+    const before = await eventualValue(() => readIndex(resources.namespace), 'index');
+    expect(before.data.mappings[0].certificate.vaultVersion).toBe(1);
 
-    const blocked = await resources.waitForReason('mapping', 'on', 'CertificateNotReady');
-    expect(blocked.status?.conditions?.[0].message).toContain('PKCS#12');
-    const index = await eventualValue(async () => {
+    const file = exportPkcs12(pki.dir, pki.ecLeaf, [pki.intermediate], P12_PROTECTIONS.modern);
+    await resources.putSecret('partner', { 'keystore.p12': file.bytes, password: 'wrong' });
+
+    const refused = await resources.waitForReason('certificate', 'partner', 'InvalidCertificate');
+    const ready = refused.status!.conditions!.find((c) => c.type === 'Ready')!;
+    expect(ready.status).toBe('False');
+    expect(ready.message).toMatch(/password/i);
+    expect(ready.message).toContain('the last good version 1');
+    expect(refused.status).toMatchObject({
+      vaultPath: bundlePath,
+      vaultVersion: 1,
+      keyAlgorithm: 'RSA',
+      notAfter: good!.data.metadata.notAfter,
+      fingerprintSha256: good!.data.metadata.fingerprintSha256,
+    });
+    const kept = await eventualValue(async () => {
+      const mapping = await resources.mapping('api');
+      return mapping?.status?.conditions?.[0].message.includes('last good') ? mapping : undefined;
+    }, 'the mapping to name the last good version');
+    expect(kept.status?.conditions?.[0]).toMatchObject({ status: 'True', reason: 'Active' });
+    expect(kept.status?.certificateVersion).toBe(1);
+    expect(await readIndex(resources.namespace)).toEqual(before);
+    expect(await readKv(bundlePath)).toEqual(good);
+
+    // A good new source is stored, and the index moves to it.
+    await resources.putSecret('partner', { 'keystore.p12': file.bytes, password: P12_PASSWORD });
+    const rotated = await eventualValue(async () => {
       const current = await readIndex(resources.namespace);
-      return current?.data.mappings.length === 0 ? current : undefined;
-    }, 'an empty index');
-    expect(index.data.mappings).toEqual([]);
+      return current?.data.mappings[0]?.certificate.vaultVersion === 2 ? current : undefined;
+    }, 'the index at version 2');
+    expect(rotated.data.mappings.map((m) => m.name)).toEqual(['api']);
+    expect((await resources.certificate('partner'))?.status?.keyAlgorithm).toBe('EC');
+
+    // Without its Secret the certificate is not Ready, and version 2 is still served.
+    await resources.deleteSecret('partner');
+    const orphaned = await resources.waitForReason('certificate', 'partner', 'SecretNotFound');
+    expect(orphaned.status).toMatchObject({ vaultVersion: 2, keyAlgorithm: 'EC' });
+    expect((await readIndex(resources.namespace))?.data).toEqual(rotated.data);
+  });
+
+  it('whose trusted CA is missing becomes Active once the ConfigMap appears', async () => {
+    const resources = new Resources(uniqueName('maps'));
+    await resources.createNamespace();
+    const file = exportPkcs12(pki.dir, pki.leaf, [pki.intermediate], P12_PROTECTIONS.modern);
+    await resources.putSecret('partner', { 'keystore.p12': file.bytes, password: P12_PASSWORD });
+    await resources.createCertificate('partner', {
+      source: { pkcs12: { secretName: 'partner' } },
+      trustedCA: { configMapName: 'partner-ca' },
+    });
+    await resources.createMapping('api', {
+      url: 'https://api.example/',
+      certificateName: 'partner',
+    });
+    await resources.waitForReason('mapping', 'api', 'TrustedCANotFound');
+
+    // Nothing about the mapping or the certificate changes: only a later look can see the CA.
+    await resources.putConfigMap('partner-ca', { 'ca.crt': pki.root.certPem });
+
+    await eventualValue(
+      async () => {
+        const mapping = await resources.mapping('api');
+        return mapping?.status?.conditions?.[0].reason === 'Active' ? mapping : undefined;
+      },
+      'the mapping to be Active',
+      60_000,
+    );
+    const index = await eventualValue(() => readIndex(resources.namespace), 'index');
+    expect(index.data.mappings[0].trustedCaPem).toBe(pki.root.certPem);
   });
 
   it('with live validation fails with the transport error of an unreachable host', async () => {

@@ -9,7 +9,7 @@ import { adminKubeConfig, readGroundEnv, uniqueName } from './ground';
 import type { RunningOperator } from '../../operator/operator';
 import { StandaloneOpenBao } from './openbao';
 import { eventualValue } from './eventually';
-import { applyCrds, readKv, Resources, runOperator } from './operator-harness';
+import { adminVault, applyCrds, readKv, Resources, runOperator } from './operator-harness';
 
 // Operating the operator: restarts, a Vault outage, and two replicas electing a leader.
 
@@ -103,6 +103,24 @@ it('stays ready through a Vault outage, reporting VaultUnavailable and vault_up 
     await bao.kill();
   }
 }, 90_000);
+
+it('reports VaultForbidden, naming what to grant, when its Vault policy lacks mtls/*', async () => {
+  const created = await adminVault().tokenCreate({ policies: ['default'], ttl: '10m' });
+  const resources = new Resources(uniqueName('forbidden'));
+  await resources.createNamespace();
+  const operator = await runOperator({ vaultToken: created.auth.client_token });
+  try {
+    await certificateIn(resources, 'denied');
+
+    const refused = await resources.waitForReason('certificate', 'denied', 'VaultForbidden');
+    const ready = refused.status!.conditions!.find((c) => c.type === 'Ready')!;
+    expect(ready.status).toBe('False');
+    expect(ready.message).toContain('HTTP 403');
+    expect(ready.message).toContain('secret/data/mtls/*');
+  } finally {
+    await operator.stop();
+  }
+});
 
 it('of two replicas only the leader writes, and a killed leader is replaced', async () => {
   const resources = new Resources(uniqueName('leader'));
