@@ -104,14 +104,14 @@ describe('the certificate API', () => {
     });
     expect(created.text).not.toContain(P12_PASSWORD);
 
-    const secret = await secretOf(namespace, 'partner.p12');
+    const secret = await secretOf(namespace, 'partner-p12');
     expect(Buffer.from(secret!.data['keystore.p12'], 'base64').equals(file)).toBe(true);
     expect(secret!.metadata.ownerReferences).toEqual([
       expect.objectContaining({ kind: 'MtlsCertificate', name: 'partner' }),
     ]);
     const resource = await certificateOf(namespace, 'partner');
     expect(resource!.spec.source).toEqual({
-      pkcs12: { secretName: 'partner.p12', fileKey: 'keystore.p12', passwordKey: 'password' },
+      pkcs12: { secretName: 'partner-p12', fileKey: 'keystore.p12', passwordKey: 'password' },
     });
 
     const entity = await available(`${path}/partner`, token);
@@ -155,7 +155,7 @@ describe('the certificate API', () => {
     await available(`${path}/from-form`, token);
     await available(`${path}/from-base64`, token);
     expect(await certificateOf(namespace, 'wrong')).toBeUndefined();
-    expect(await secretOf(namespace, 'wrong.p12')).toBeUndefined();
+    expect(await secretOf(namespace, 'wrong-p12')).toBeUndefined();
   });
 
   it('refuses unusable uploads with a clear 4xx and creates nothing', async () => {
@@ -257,7 +257,7 @@ describe('the certificate API', () => {
 
     const deleted = await callGateway(gateway, `${path}/rotating`, { method: 'DELETE', token });
     expect(deleted.status).toBe(204);
-    expect(await secretOf(namespace, 'rotating.p12')).toBeUndefined();
+    expect(await secretOf(namespace, 'rotating-p12')).toBeUndefined();
     // The operator removes the Vault copy, then its finalizer; then the certificate is gone.
     const gone = await eventualValue(async () => {
       const result = await callGateway(gateway, `${path}/rotating`, { token });
@@ -270,7 +270,7 @@ describe('the certificate API', () => {
     const { namespace, token, path } = await namespaceWithCaller();
     const first = { name: 'twice', password: P12_PASSWORD, p12: p12().toString('base64') };
     expect((await callGateway(gateway, path, { token, json: first })).status).toBe(201);
-    const before = await secretOf(namespace, 'twice.p12');
+    const before = await secretOf(namespace, 'twice-p12');
 
     const again = await callGateway(gateway, path, {
       token,
@@ -278,7 +278,7 @@ describe('the certificate API', () => {
     });
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ code: 'CERTIFICATE_EXISTS', saved: [] });
-    expect((await secretOf(namespace, 'twice.p12'))!.data).toEqual(before!.data);
+    expect((await secretOf(namespace, 'twice-p12'))!.data).toEqual(before!.data);
   });
 });
 
