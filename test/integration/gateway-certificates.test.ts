@@ -317,6 +317,46 @@ describe('the certificate API, authentication and RBAC', () => {
     expect(await certificateOf(namespace, 'x')).toBeUndefined();
   });
 
+  it('refuses get, update and delete of one certificate to a caller who may only list', async () => {
+    const namespace = await createNamespace(kube, 'gw-deny');
+    const path = `/api/v1/accounts/${namespace}/certificates`;
+    await kube.create(collectionPath(RESOURCES.certificates, namespace), {
+      apiVersion: 'mtls.io/v1alpha1',
+      kind: 'MtlsCertificate',
+      metadata: { name: 'kept' },
+      spec: { source: { pkcs12: { secretName: 'kept-p12' } } },
+    });
+    const lister = await serviceAccountWith(kube, namespace, [
+      { resources: ['mtlscertificates'], verbs: ['list'] },
+    ]);
+    expect((await callGateway(gateway, path, { token: lister.token })).status).toBe(200);
+
+    const json = { password: P12_PASSWORD, p12: p12().toString('base64') };
+    for (const [method, verb, call] of [
+      ['GET', 'get', {}],
+      ['PUT', 'update', { json }],
+      ['DELETE', 'delete', {}],
+    ] as const) {
+      const denied = await callGateway(gateway, `${path}/kept`, {
+        method,
+        token: lister.token,
+        ...call,
+      });
+      expect(denied.status).toBe(403);
+      expect(denied.body).toEqual({
+        code: 'AUTH_FORBIDDEN',
+        message: expect.stringContaining(
+          `${lister.user} may not ${verb} mtlscertificates.mtls.io in namespace ${namespace}`,
+        ),
+      });
+    }
+    // The operator may have added its finalizer and status; neither delete nor update ran.
+    const after = await certificateOf(namespace, 'kept');
+    expect(after?.metadata.deletionTimestamp).toBeUndefined();
+    expect(after?.spec.source).toMatchObject({ pkcs12: { secretName: 'kept-p12' } });
+    expect(await secretOf(namespace, 'kept-p12')).toBeUndefined();
+  });
+
   it('takes only tokens for its audience when it names one', async () => {
     const namespace = await createNamespace(kube, 'gw-aud');
     const path = `/api/v1/accounts/${namespace}/certificates`;
