@@ -1,11 +1,17 @@
 import { analyzePkcs12 } from '../../core/certificate';
 import { durationMs } from '../../core/config/parsers';
+import { pkcs12SecretName } from '../../core/resources/pkcs12-secret';
 import { UsageError, type ParsedArgs } from '../args/argv-parser';
 import { ClusterSession } from '../cluster-session';
 import { isMachineFormat, renderDocument } from '../output/render';
 import { PASSWORD_FLAGS, readPassword } from '../password';
 import { buildP12Report, renderP12Report } from '../report/p12-report';
-import { existingObjects, writeCertificate, type UploadPlan } from '../upload/certificate-writer';
+import {
+  existingObjects,
+  secretInUse,
+  writeCertificate,
+  type UploadPlan,
+} from '../upload/certificate-writer';
 import { waitForVerdict } from '../upload/wait-ready';
 import { ExitStatus, type Command } from './command';
 import { readOperandFile, singleOperand } from './operands';
@@ -22,7 +28,8 @@ export const uploadCommand: Command = {
     'Runs the checks of p12 test first and creates nothing when the file is not usable.',
     'Then creates the Secret NAME-p12 (keys keystore.p12 and password) and the',
     'MtlsCertificate NAME that refers to it; the operator checks it and stores it in Vault.',
-    'When either exists, nothing is changed unless --overwrite is given, which updates both.',
+    'When either exists, nothing is changed unless --overwrite is given, which updates both:',
+    'the Secret updated is the one the MtlsCertificate refers to, whoever made it.',
     '',
     'Examples:',
     '  kubectl mtls upload partner.p12 --name partner -n payments --password-file pw.txt',
@@ -35,7 +42,11 @@ export const uploadCommand: Command = {
       value: 'TEXT',
       description: 'human-readable name (annotation mtls.io/display-name)',
     },
-    { long: 'secret-name', value: 'NAME', description: 'name of the Secret (default NAME-p12)' },
+    {
+      long: 'secret-name',
+      value: 'NAME',
+      description: 'Secret name (default: the one the certificate names, or NAME-p12)',
+    },
     {
       long: 'trusted-ca-configmap',
       value: 'NAME',
@@ -51,7 +62,7 @@ export const uploadCommand: Command = {
   async run(invocation) {
     const { operands, args, output, io } = invocation;
     const fileName = singleOperand(operands, 'FILE');
-    const { name, secretName, timeoutMs } = uploadNames(args);
+    const { name, chosenSecretName, timeoutMs } = uploadNames(args);
     const file = readOperandFile(fileName);
     const password = await readPassword(args, io, fileName);
 
@@ -65,6 +76,8 @@ export const uploadCommand: Command = {
     }
 
     return ClusterSession.with(invocation, async (session) => {
+      const secretName =
+        chosenSecretName ?? (await secretInUse(session.client, session.namespace, name));
       const plan: UploadPlan = {
         namespace: session.namespace,
         name,
@@ -124,10 +137,10 @@ export const uploadCommand: Command = {
 function uploadNames(args: ParsedArgs) {
   const name = args.values.get('name');
   if (!name) throw new UsageError('--name is required: the name of the MtlsCertificate');
-  const secretName = args.values.get('secret-name') ?? `${name}-p12`;
+  const chosenSecretName = args.values.get('secret-name');
   for (const [flag, value] of [
     ['--name', name],
-    ['--secret-name', secretName],
+    ['--secret-name', chosenSecretName ?? pkcs12SecretName(name)],
   ]) {
     if (value.length > 253 || !OBJECT_NAME.test(value)) {
       throw new UsageError(
@@ -139,7 +152,7 @@ function uploadNames(args: ParsedArgs) {
 
   const rawTimeout = args.values.get('timeout') ?? '60s';
   try {
-    return { name, secretName, timeoutMs: durationMs(rawTimeout) };
+    return { name, chosenSecretName, timeoutMs: durationMs(rawTimeout) };
   } catch (err) {
     throw new UsageError(`--timeout ${rawTimeout}: ${(err as Error).message}`);
   }

@@ -1,14 +1,18 @@
 import { collectionPath, objectPath } from '../../core/kube/api-paths';
 import type { KubeClient } from '../../core/kube/kube-client';
 import { RESOURCES } from '../../core/resources/api-resources';
+import {
+  MANAGED_BY_LABEL,
+  PKCS12_FILE_KEY,
+  PKCS12_PASSWORD_KEY,
+  pkcs12SecretName,
+  pkcs12SecretOf,
+  SecretWriter,
+} from '../../core/resources/pkcs12-secret';
 import { API_VERSION, type MtlsCertificate } from '../../core/resources/types';
 
 /** The annotation that carries a certificate's human-readable name. */
 export const DISPLAY_NAME_ANNOTATION = 'mtls.io/display-name';
-
-/** The Secret keys the MtlsCertificate CRD reads by default. */
-const FILE_KEY = 'keystore.p12';
-const PASSWORD_KEY = 'password';
 
 /** What to write: the objects' names, the file and its password. */
 export type UploadPlan = {
@@ -29,6 +33,20 @@ type SecretObject = {
   metadata: { name: string; ownerReferences?: OwnerReference[] };
 };
 type OwnerReference = { apiVersion: string; kind: string; name: string; uid: string };
+
+/**
+ * The Secret an upload writes when none is chosen: the one the certificate names, so that an
+ * overwrite updates what the gateway or an earlier upload made; else the default one.
+ */
+export async function secretInUse(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<string> {
+  const path = objectPath(RESOURCES.certificates, namespace, name);
+  const certificate = await client.get<MtlsCertificate>(path);
+  return certificate ? pkcs12SecretOf(certificate) : pkcs12SecretName(name);
+}
 
 /** The objects of a plan that exist already, as `kind namespace/name` for a message. */
 export async function existingObjects(client: KubeClient, plan: UploadPlan): Promise<string[]> {
@@ -102,11 +120,11 @@ function secretBody(plan: UploadPlan) {
   return {
     metadata: {
       name: plan.secretName,
-      labels: { 'app.kubernetes.io/managed-by': 'kubectl-mtls', 'mtls.io/certificate': plan.name },
+      labels: { [MANAGED_BY_LABEL]: SecretWriter.kubectlPlugin, 'mtls.io/certificate': plan.name },
     },
     data: {
-      [FILE_KEY]: plan.file.toString('base64'),
-      [PASSWORD_KEY]: Buffer.from(plan.password, 'utf8').toString('base64'),
+      [PKCS12_FILE_KEY]: plan.file.toString('base64'),
+      [PKCS12_PASSWORD_KEY]: Buffer.from(plan.password, 'utf8').toString('base64'),
     },
   };
 }
@@ -120,7 +138,11 @@ function certificateBody(plan: UploadPlan, otherSources: { pem?: null; vault?: n
     },
     spec: {
       source: {
-        pkcs12: { secretName: plan.secretName, fileKey: FILE_KEY, passwordKey: PASSWORD_KEY },
+        pkcs12: {
+          secretName: plan.secretName,
+          fileKey: PKCS12_FILE_KEY,
+          passwordKey: PKCS12_PASSWORD_KEY,
+        },
         ...otherSources,
       },
       ...(plan.trustedCaConfigMap ? { trustedCA: { configMapName: plan.trustedCaConfigMap } } : {}),

@@ -43,6 +43,7 @@ export const ErrorCode = {
   ApiMethodNotAllowed: 'API_METHOD_NOT_ALLOWED',
   AuthMissing: 'AUTH_MISSING',
   AuthInvalid: 'AUTH_INVALID',
+  AuthWrongAudience: 'AUTH_WRONG_AUDIENCE',
   AuthSchemeRefused: 'AUTH_SCHEME_REFUSED',
   AuthForbidden: 'AUTH_FORBIDDEN',
   AuthUnavailable: 'AUTH_UNAVAILABLE',

@@ -34,6 +34,10 @@ describe('ClientAddress', () => {
     expect(behindIngress.of(request('::ffff:10.1.2.3', '::ffff:203.0.113.9'))).toBe('203.0.113.9');
   });
 
+  it('counts an IPv6 hop that merely starts like an IPv4-mapped address as itself', () => {
+    expect(behindIngress.of(request('10.1.2.3', '::ffff:0:1.2.3.4'))).toBe('::ffff:0:1.2.3.4');
+  });
+
   it('falls back to the nearest trusted hop when the header has nothing else to offer', () => {
     expect(behindIngress.of(request('10.1.2.3'))).toBe('10.1.2.3');
     expect(behindIngress.of(request('10.1.2.3', '10.9.9.9'))).toBe('10.9.9.9');

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import type { RateDecision } from './rate-limiter';
 
 /**
@@ -11,12 +13,19 @@ export interface RateLimitStore {
   take(sourceIp: string): RateDecision | Promise<RateDecision>;
 }
 
+const IPV4_MAPPED_PREFIX = '::ffff:';
+
 /**
  * One key per client whatever socket family saw it: an IPv4 client reaching a dual-stack
- * listener appears as `::ffff:a.b.c.d`, and replicas listening differently must agree.
+ * listener appears as `::ffff:a.b.c.d`, and replicas listening differently must agree. Only a
+ * whole IPv4 address after the prefix is unwrapped: other IPv6 addresses that start the same
+ * way (`::ffff:0:1.2.3.4`) stay as they are.
  */
 export function canonicalAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  if (!address.toLowerCase().startsWith(IPV4_MAPPED_PREFIX)) return address;
+
+  const rest = address.slice(IPV4_MAPPED_PREFIX.length);
+  return isIP(rest) === 4 ? rest : address;
 }
 
 /** Waits for a decision only when the store had to go somewhere to make it. */

@@ -104,14 +104,14 @@ describe('the certificate API', () => {
     });
     expect(created.text).not.toContain(P12_PASSWORD);
 
-    const secret = await secretOf(namespace, 'partner.p12');
+    const secret = await secretOf(namespace, 'partner-p12');
     expect(Buffer.from(secret!.data['keystore.p12'], 'base64').equals(file)).toBe(true);
     expect(secret!.metadata.ownerReferences).toEqual([
       expect.objectContaining({ kind: 'MtlsCertificate', name: 'partner' }),
     ]);
     const resource = await certificateOf(namespace, 'partner');
     expect(resource!.spec.source).toEqual({
-      pkcs12: { secretName: 'partner.p12', fileKey: 'keystore.p12', passwordKey: 'password' },
+      pkcs12: { secretName: 'partner-p12', fileKey: 'keystore.p12', passwordKey: 'password' },
     });
 
     const entity = await available(`${path}/partner`, token);
@@ -155,7 +155,7 @@ describe('the certificate API', () => {
     await available(`${path}/from-form`, token);
     await available(`${path}/from-base64`, token);
     expect(await certificateOf(namespace, 'wrong')).toBeUndefined();
-    expect(await secretOf(namespace, 'wrong.p12')).toBeUndefined();
+    expect(await secretOf(namespace, 'wrong-p12')).toBeUndefined();
   });
 
   it('refuses unusable uploads with a clear 4xx and creates nothing', async () => {
@@ -257,7 +257,7 @@ describe('the certificate API', () => {
 
     const deleted = await callGateway(gateway, `${path}/rotating`, { method: 'DELETE', token });
     expect(deleted.status).toBe(204);
-    expect(await secretOf(namespace, 'rotating.p12')).toBeUndefined();
+    expect(await secretOf(namespace, 'rotating-p12')).toBeUndefined();
     // The operator removes the Vault copy, then its finalizer; then the certificate is gone.
     const gone = await eventualValue(async () => {
       const result = await callGateway(gateway, `${path}/rotating`, { token });
@@ -270,7 +270,7 @@ describe('the certificate API', () => {
     const { namespace, token, path } = await namespaceWithCaller();
     const first = { name: 'twice', password: P12_PASSWORD, p12: p12().toString('base64') };
     expect((await callGateway(gateway, path, { token, json: first })).status).toBe(201);
-    const before = await secretOf(namespace, 'twice.p12');
+    const before = await secretOf(namespace, 'twice-p12');
 
     const again = await callGateway(gateway, path, {
       token,
@@ -278,7 +278,7 @@ describe('the certificate API', () => {
     });
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ code: 'CERTIFICATE_EXISTS', saved: [] });
-    expect((await secretOf(namespace, 'twice.p12'))!.data).toEqual(before!.data);
+    expect((await secretOf(namespace, 'twice-p12'))!.data).toEqual(before!.data);
   });
 });
 
@@ -315,6 +315,46 @@ describe('the certificate API, authentication and RBAC', () => {
     expect(across.status).toBe(403);
     expect(across.body.message).toContain('list mtlscertificates.mtls.io');
     expect(await certificateOf(namespace, 'x')).toBeUndefined();
+  });
+
+  it('refuses get, update and delete of one certificate to a caller who may only list', async () => {
+    const namespace = await createNamespace(kube, 'gw-deny');
+    const path = `/api/v1/accounts/${namespace}/certificates`;
+    await kube.create(collectionPath(RESOURCES.certificates, namespace), {
+      apiVersion: 'mtls.io/v1alpha1',
+      kind: 'MtlsCertificate',
+      metadata: { name: 'kept' },
+      spec: { source: { pkcs12: { secretName: 'kept-p12' } } },
+    });
+    const lister = await serviceAccountWith(kube, namespace, [
+      { resources: ['mtlscertificates'], verbs: ['list'] },
+    ]);
+    expect((await callGateway(gateway, path, { token: lister.token })).status).toBe(200);
+
+    const json = { password: P12_PASSWORD, p12: p12().toString('base64') };
+    for (const [method, verb, call] of [
+      ['GET', 'get', {}],
+      ['PUT', 'update', { json }],
+      ['DELETE', 'delete', {}],
+    ] as const) {
+      const denied = await callGateway(gateway, `${path}/kept`, {
+        method,
+        token: lister.token,
+        ...call,
+      });
+      expect(denied.status).toBe(403);
+      expect(denied.body).toEqual({
+        code: 'AUTH_FORBIDDEN',
+        message: expect.stringContaining(
+          `${lister.user} may not ${verb} mtlscertificates.mtls.io in namespace ${namespace}`,
+        ),
+      });
+    }
+    // The operator may have added its finalizer and status; neither delete nor update ran.
+    const after = await certificateOf(namespace, 'kept');
+    expect(after?.metadata.deletionTimestamp).toBeUndefined();
+    expect(after?.spec.source).toMatchObject({ pkcs12: { secretName: 'kept-p12' } });
+    expect(await secretOf(namespace, 'kept-p12')).toBeUndefined();
   });
 
   it('takes only tokens for its audience when it names one', async () => {

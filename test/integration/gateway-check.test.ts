@@ -85,16 +85,34 @@ const pairs = () => [
   { namespace, url: 'https://off.partner.example/' },
 ];
 
-/** The Authorization header of a request signed by the independent oauth-1.0a library. */
-function signed(gateway: Gateway, path: string, key: string, secret = `${key}-secret`) {
+/**
+ * The Authorization header of a request signed by the independent oauth-1.0a library; `at`
+ * (seconds since the epoch) stands for a client whose clock is off.
+ */
+function signed(
+  gateway: Gateway,
+  path: string,
+  key: string,
+  secret = `${key}-secret`,
+  { method = 'POST', at }: { method?: string; at?: number } = {},
+) {
   const oauth = new OAuth({
     consumer: { key, secret },
     signature_method: 'HMAC-SHA1',
     hash_function: (base, signingKey) =>
       createHmac('sha1', signingKey).update(base).digest('base64'),
   });
+  if (at !== undefined) oauth.getTimeStamp = () => at;
   const url = `http://127.0.0.1:${gateway.port}${path}`;
-  return { authorization: oauth.toHeader(oauth.authorize({ url, method: 'POST' })).Authorization };
+  return { authorization: oauth.toHeader(oauth.authorize({ url, method })).Authorization };
+}
+
+/** A consumer Secret in the gateway's namespace, acting for `namespaces`. */
+function consumerSecret(name: string, key: string, namespaces: string) {
+  return {
+    metadata: { name, labels: { 'mtls.io/oauth1-consumer': 'true' } },
+    stringData: { consumerKey: key, consumerSecret: `${key}-secret`, namespaces },
+  };
 }
 
 async function checker(rules = [{ resources: ['mtlsmappings'], verbs: ['list'] }]) {
@@ -206,12 +224,8 @@ describe('the configuration check', () => {
 
   it('takes requests signed by consumers from Secrets, limited to their namespaces', async () => {
     const secrets = collectionPath(RESOURCES.secrets, gatewayHome);
-    const consumer = (name: string, key: string, namespaces: string) => ({
-      metadata: { name, labels: { 'mtls.io/oauth1-consumer': 'true' } },
-      stringData: { consumerKey: key, consumerSecret: `${key}-secret`, namespaces },
-    });
-    await kube.create(secrets, consumer('shop', 'shop-key', `other, ${namespace}`));
-    await kube.create(secrets, consumer('stranger', 'stranger-key', 'other'));
+    await kube.create(secrets, consumerSecret('shop', 'shop-key', `other, ${namespace}`));
+    await kube.create(secrets, consumerSecret('stranger', 'stranger-key', 'other'));
     const path = '/api/v2/configuration/check';
     const json = { checks: pairs() };
     const call = (headers: Record<string, string>) =>
@@ -248,6 +262,39 @@ describe('the configuration check', () => {
       return result.status === 401 ? result : undefined;
     }, 'the consumer to be revoked');
     expect(revoked.body.code).toBe('OAUTH_UNKNOWN_CONSUMER');
+  });
+
+  it('refuses a signature made too long ago or ahead, and on Bearer-only operations', async () => {
+    const secrets = collectionPath(RESOURCES.secrets, gatewayHome);
+    await kube.create(secrets, consumerSecret('clock', 'clock-key', namespace));
+    const path = '/api/v2/configuration/check';
+    const json = { checks: pairs() };
+    const call = (headers: Record<string, string>) =>
+      callGateway(byDefault, path, { json, headers });
+    await eventualValue(async () => {
+      const result = await call(signed(byDefault, path, 'clock-key'));
+      return result.status === 200 ? result : undefined;
+    }, 'the consumer to be known');
+
+    const now = Math.floor(Date.now() / 1000);
+    for (const at of [now - 3600, now - 301, now + 3600]) {
+      const stale = await call(signed(byDefault, path, 'clock-key', undefined, { at }));
+      expect(stale.status).toBe(401);
+      expect(stale.body.code).toBe('OAUTH_STALE_TIMESTAMP');
+      expect(stale.headers.get('www-authenticate')).toBe('OAuth realm="mtls-gateway"');
+    }
+    const withinWindow = await call(
+      signed(byDefault, path, 'clock-key', undefined, { at: now - 60 }),
+    );
+    expect(withinWindow.status).toBe(200);
+
+    // Certificates take Kubernetes tokens only unless --api-auth says otherwise.
+    const certificates = `/api/v1/accounts/${namespace}/certificates`;
+    const headers = signed(byDefault, certificates, 'clock-key', undefined, { method: 'GET' });
+    const refused = await callGateway(byDefault, certificates, { headers });
+    expect(refused.status).toBe(401);
+    expect(refused.body.code).toBe('AUTH_SCHEME_REFUSED');
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="mtls-gateway"');
   });
 });
 

@@ -234,3 +234,38 @@ describe('the mapping API', () => {
     expect(unknown.body.code).toBe('CERTIFICATE_NOT_FOUND');
   });
 });
+
+describe('the mapping API and RBAC', () => {
+  it('refuses list, get and delete to a caller whose Role grants only create', async () => {
+    const namespace = await createNamespace(kube, 'gw-maps-deny');
+    const path = `/api/v1/accounts/${namespace}/mappings`;
+    await kube.create(collectionPath(RESOURCES.mappings, namespace), {
+      apiVersion: 'mtls.io/v1alpha1',
+      kind: 'MtlsMapping',
+      metadata: { name: 'kept' },
+      spec: { url: 'https://api.partner.example/', certificateName: 'partner' },
+    });
+    const mapper = await serviceAccountWith(kube, namespace, [
+      { resources: ['mtlsmappings'], verbs: ['create'] },
+      { resources: ['mtlscertificates'], verbs: ['list', 'get', 'update', 'delete', 'use'] },
+    ]);
+
+    for (const [method, target, verb] of [
+      ['GET', path, 'list'],
+      ['GET', `${path}/kept`, 'get'],
+      ['DELETE', `${path}/kept`, 'delete'],
+    ] as const) {
+      const denied = await callGateway(gateway, target, { method, token: mapper.token });
+      expect(denied.status).toBe(403);
+      expect(denied.body).toEqual({
+        code: 'AUTH_FORBIDDEN',
+        message: expect.stringContaining(
+          `${mapper.user} may not ${verb} mtlsmappings.mtls.io in namespace ${namespace}`,
+        ),
+      });
+    }
+    const kept = await kube.get<MtlsMapping>(objectPath(RESOURCES.mappings, namespace, 'kept'));
+    expect(kept?.metadata.deletionTimestamp).toBeUndefined();
+    expect(kept?.spec.url).toBe('https://api.partner.example/');
+  });
+});

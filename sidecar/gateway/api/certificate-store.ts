@@ -3,22 +3,24 @@ import { collectionPath, objectPath } from '../../../core/kube/api-paths';
 import { isAlreadyExists, type KubeClient } from '../../../core/kube/kube-client';
 import type { Logger } from '../../../core/log/logger';
 import { RESOURCES } from '../../../core/resources/api-resources';
+import {
+  isWrittenByProject,
+  MANAGED_BY_LABEL,
+  PKCS12_FILE_KEY,
+  PKCS12_PASSWORD_KEY,
+  pkcs12SecretName,
+  pkcs12SecretOf,
+  SecretWriter,
+} from '../../../core/resources/pkcs12-secret';
 import { API_VERSION, type MtlsCertificate } from '../../../core/resources/types';
 import { GatewayError } from '../gateway-error';
 import { DISPLAY_NAME_ANNOTATION } from './certificate-entity';
 import type { CertificateUpload } from './certificate-upload';
 
 /** The label on every object the gateway writes. */
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'mtls-gateway' } as const;
+export const MANAGED_BY = { [MANAGED_BY_LABEL]: SecretWriter.gateway } as const;
 
-/** The Secret keys the gateway writes, the MtlsCertificate's defaults. */
-const FILE_KEY = 'keystore.p12';
-const PASSWORD_KEY = 'password';
-
-/** The Secret that holds the PKCS#12 file and password of a certificate made by the gateway. */
-export function p12SecretName(certificateName: string): string {
-  return `${certificateName}.p12`;
-}
+const PKCS12_SOURCE_KEYS = { fileKey: PKCS12_FILE_KEY, passwordKey: PKCS12_PASSWORD_KEY };
 
 type Secret = {
   metadata: { name: string; labels?: Record<string, string>; ownerReferences?: unknown[] };
@@ -40,13 +42,6 @@ function exists(namespace: string, name: string): GatewayError {
     409,
     ErrorCode.CertificateExists,
     `MtlsCertificate ${name} exists already in namespace ${namespace}: update it instead`,
-  );
-}
-
-function isManaged(secret: Secret): boolean {
-  return (
-    secret.metadata.labels?.['app.kubernetes.io/managed-by'] ===
-    MANAGED_BY['app.kubernetes.io/managed-by']
   );
 }
 
@@ -82,7 +77,7 @@ export class CertificateStore {
    * a refused create leaves nothing behind. 409 when either exists already.
    */
   async create(namespace: string, upload: CertificateUpload): Promise<MtlsCertificate> {
-    const secretName = p12SecretName(upload.name);
+    const secretName = pkcs12SecretName(upload.name);
     const existing = objectPath(RESOURCES.certificates, namespace, upload.name);
     if (await this.kube.get(existing)) throw exists(namespace, upload.name);
     try {
@@ -118,7 +113,7 @@ export class CertificateStore {
               : {}),
           },
           spec: {
-            source: { pkcs12: { secretName, fileKey: FILE_KEY, passwordKey: PASSWORD_KEY } },
+            source: { pkcs12: { secretName, ...PKCS12_SOURCE_KEYS } },
           },
         },
       );
@@ -133,21 +128,23 @@ export class CertificateStore {
   }
 
   /**
-   * Writes a new file and password into the certificate's gateway Secret (made if missing) and
-   * points the certificate at it; the operator then stores the new version in Vault.
+   * Writes a new file and password into the Secret the certificate's source names (made if
+   * missing) and points the certificate at it; the operator then stores the new version in
+   * Vault. A Secret that neither the gateway nor kubectl-mtls made is not overwritten: the new
+   * file goes to the default Secret instead, and the other is left to its owner.
    */
   async update(namespace: string, upload: CertificateUpload): Promise<MtlsCertificate> {
     const current = await this.get(namespace, upload.name);
-    const secretName = p12SecretName(upload.name);
+    const secretName = await this.updatedSecretName(namespace, current);
     const secretPath = objectPath(RESOURCES.secrets, namespace, secretName);
 
     const secret = await this.kube.get<Secret>(secretPath);
-    if (secret && !isManaged(secret)) {
+    if (secret && !isWrittenByProject(secret)) {
       throw new GatewayError(
         409,
         ErrorCode.CertificateExists,
-        `Secret ${secretName} in namespace ${namespace} was not made by the gateway; ` +
-          'the gateway does not overwrite it',
+        `Secret ${secretName} in namespace ${namespace} was made neither by the gateway nor by ` +
+          'kubectl-mtls; the gateway does not overwrite it',
       );
     }
     if (secret) {
@@ -165,7 +162,7 @@ export class CertificateStore {
     }
 
     // A merge patch: the other sources are set to null, so exactly one remains.
-    const pkcs12 = { secretName, fileKey: FILE_KEY, passwordKey: PASSWORD_KEY };
+    const pkcs12 = { secretName, ...PKCS12_SOURCE_KEYS };
     return this.kube.patch<MtlsCertificate>(
       objectPath(RESOURCES.certificates, namespace, upload.name),
       {
@@ -179,16 +176,31 @@ export class CertificateStore {
     );
   }
 
-  /** Deletes the MtlsCertificate, and its Secret when the gateway made it. 404 when absent. */
+  /**
+   * Deletes the MtlsCertificate, and the Secret its source names when the gateway or
+   * kubectl-mtls made it. 404 when absent.
+   */
   async delete(namespace: string, name: string): Promise<void> {
     const certificate = await this.get(namespace, name);
     await this.kube.delete(objectPath(RESOURCES.certificates, namespace, name));
 
-    const secretName = p12SecretName(name);
-    if (certificate.spec.source.pkcs12?.secretName !== secretName) return;
+    const secretName = certificate.spec.source.pkcs12?.secretName;
+    if (secretName === undefined) return;
     const secretPath = objectPath(RESOURCES.secrets, namespace, secretName);
     const secret = await this.kube.get<Secret>(secretPath);
-    if (secret && isManaged(secret)) await this.kube.delete(secretPath);
+    if (secret && isWrittenByProject(secret)) await this.kube.delete(secretPath);
+  }
+
+  // The Secret in use, unless a user made it (theirs to change): then the default one.
+  private async updatedSecretName(namespace: string, current: MtlsCertificate): Promise<string> {
+    const referenced = pkcs12SecretOf(current);
+    const fallback = pkcs12SecretName(current.metadata.name);
+    if (referenced === fallback) return referenced;
+
+    const secret = await this.kube.get<Secret>(
+      objectPath(RESOURCES.secrets, namespace, referenced),
+    );
+    return !secret || isWrittenByProject(secret) ? referenced : fallback;
   }
 
   // The Secret belongs to the certificate: Kubernetes removes it when the certificate goes.
@@ -213,7 +225,7 @@ export class CertificateStore {
 
 function secretData(upload: CertificateUpload): Record<string, string> {
   return {
-    [FILE_KEY]: upload.p12.toString('base64'),
-    [PASSWORD_KEY]: Buffer.from(upload.password, 'utf8').toString('base64'),
+    [PKCS12_FILE_KEY]: upload.p12.toString('base64'),
+    [PKCS12_PASSWORD_KEY]: Buffer.from(upload.password, 'utf8').toString('base64'),
   };
 }

@@ -7,7 +7,7 @@ import { GatewayError } from '../gateway-error';
 import { describePermission, type AccessReviewer, type Permission } from './access-reviewer';
 import type { OAuth1RequestVerifier } from './oauth1-contract';
 import type { OAuth1Consumer } from './oauth1-verifier';
-import { tokenKey, type KubeUser, type TokenReviewer } from './token-reviewer';
+import { tokenKey, type KubeUser, type TokenReviewer, type TokenVerdict } from './token-reviewer';
 
 /** Who made a request, as proven by one of the schemes. */
 export type Caller =
@@ -112,16 +112,9 @@ export class GatewayAuth {
         this.challenge(accepted),
       );
     }
-    const user = await this.options.tokens.review(token);
-    if (!user) {
-      throw new GatewayError(
-        401,
-        ErrorCode.AuthInvalid,
-        'the apiserver does not accept this Bearer token: expired, revoked or for another audience',
-        this.challenge(accepted),
-      );
-    }
-    return { scheme: 'bearer' as const, user, tokenKey: tokenKey(token) };
+    const verdict = await this.options.tokens.review(token);
+    if ('refused' in verdict) throw this.refusal(verdict, accepted);
+    return { scheme: 'bearer' as const, user: verdict.user, tokenKey: tokenKey(token) };
   }
 
   private async authenticateOAuth1(
@@ -146,6 +139,28 @@ export class GatewayAuth {
       }
       throw err;
     }
+  }
+
+  private refusal(
+    verdict: Exclude<TokenVerdict, { user: KubeUser }>,
+    accepted: readonly AuthScheme[],
+  ): GatewayError {
+    if (verdict.refused === 'unauthenticated') {
+      return new GatewayError(
+        401,
+        ErrorCode.AuthInvalid,
+        'the apiserver does not accept this Bearer token: expired, revoked or for another audience',
+        this.challenge(accepted),
+      );
+    }
+    const answered = verdict.audiences.length > 0 ? verdict.audiences.join(', ') : 'none';
+    return new GatewayError(
+      401,
+      ErrorCode.AuthWrongAudience,
+      `the apiserver authenticates this Bearer token for other audiences (${answered}) than the ` +
+        "gateway's: request a token for one of the audiences of --api-audiences",
+      this.challenge(accepted),
+    );
   }
 
   private challenge(accepted: readonly AuthScheme[]): Record<string, string> {

@@ -14,9 +14,43 @@ export type KubeUser = {
   extra?: Record<string, string[]>;
 };
 
-type TokenReviewAnswer = {
-  status?: { authenticated?: boolean; user?: Partial<KubeUser>; error?: string };
+/** The part of a TokenReview's answer the gateway reads. */
+export type TokenReviewAnswer = {
+  status?: {
+    authenticated?: boolean;
+    user?: Partial<KubeUser>;
+    audiences?: string[];
+    error?: string;
+  };
 };
+
+/**
+ * What a review decided: the token's user, or why the token is refused. `wrong-audience`: the
+ * apiserver authenticated the token, but not for any audience the gateway asked about.
+ */
+export type TokenVerdict =
+  | { user: KubeUser }
+  | { refused: 'unauthenticated' }
+  | { refused: 'wrong-audience'; audiences: string[] };
+
+/**
+ * Reads a TokenReview's answer. When the gateway names audiences, the answer must name one of
+ * them too: an authenticator that is not audience-aware authenticates the token for the
+ * apiserver's own audience and answers with none of the requested ones, which the apiserver
+ * does not refuse on its own.
+ */
+export function readTokenReview(answer: TokenReviewAnswer, requested: string[]): TokenVerdict {
+  const status = answer.status;
+  if (!status?.authenticated || !status.user?.username) return { refused: 'unauthenticated' };
+
+  const audiences = status.audiences ?? [];
+  if (requested.length > 0 && !audiences.some((audience) => requested.includes(audience))) {
+    return { refused: 'wrong-audience', audiences };
+  }
+
+  const { username, uid, groups, extra } = status.user;
+  return { user: { username, uid, groups: groups ?? [], extra } };
+}
 
 /** The SHA-256 of a token: the only form of it the gateway keeps, as a cache key. */
 export function tokenKey(token: string): string {
@@ -29,7 +63,7 @@ export function tokenKey(token: string): string {
  * logged or put in a message.
  */
 export class TokenReviewer {
-  private readonly cache: ReviewCache<KubeUser | null>;
+  private readonly cache: ReviewCache<TokenVerdict>;
 
   constructor(
     private readonly kube: KubeClient,
@@ -39,13 +73,12 @@ export class TokenReviewer {
     this.cache = new ReviewCache({ ttlMs });
   }
 
-  /** The token's user, or undefined when the apiserver does not accept the token. */
-  async review(token: string): Promise<KubeUser | undefined> {
-    const user = await this.cache.get(tokenKey(token), () => this.ask(token));
-    return user ?? undefined;
+  /** The token's user, or why the gateway does not accept the token. */
+  async review(token: string): Promise<TokenVerdict> {
+    return this.cache.get(tokenKey(token), () => this.ask(token));
   }
 
-  private async ask(token: string): Promise<KubeUser | null> {
+  private async ask(token: string): Promise<TokenVerdict> {
     let answer: TokenReviewAnswer;
     try {
       answer = await this.kube.create<TokenReviewAnswer>(
@@ -64,9 +97,6 @@ export class TokenReviewer {
       );
     }
 
-    const status = answer.status;
-    if (!status?.authenticated || !status.user?.username) return null;
-    const { username, uid, groups, extra } = status.user;
-    return { username, uid, groups: groups ?? [], extra };
+    return readTokenReview(answer, this.audiences);
   }
 }

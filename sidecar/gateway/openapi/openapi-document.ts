@@ -165,7 +165,7 @@ export function openApiDocument(policy: ApiAuthPolicy): Record<string, unknown> 
         }),
         delete: op('certificates', 'delete mtlscertificates.mtls.io', {
           operationId: 'deleteCertificate',
-          summary: 'Delete a certificate and the Secret the gateway made for it',
+          summary: 'Delete a certificate and its Secret when the gateway or kubectl-mtls made it',
           responses: { '204': answer('Deleted'), ...problems(401, 403, 404) },
         }),
       },
