@@ -15,7 +15,7 @@ export type ProbeServerOptions = {
   /** Default all interfaces, since the kubelet and Prometheus call from outside the pod. */
   host?: string;
   registry: Registry;
-  /** Named conditions `/readyz` requires, e.g. `informers` and `vault`. */
+  /** Named conditions `/readyz` requires, e.g. `informers` and `webhook`. */
   readiness?: Record<string, ReadinessCheck>;
   /** A readiness check that has not answered within this long has failed. Default 5000. */
   checkTimeoutMs?: number;
