@@ -8,6 +8,7 @@ import {
   type LoadedCertificate,
 } from './certificate-source';
 import { readCertificatePems, readMappingIndex, SourceDataError } from './mapping-index-reader';
+import { nextSyncDelayMs } from './retry-delay';
 import { SnapshotListeners } from './snapshot-listeners';
 import { VaultSession } from './vault-session';
 
@@ -32,13 +33,11 @@ export type VaultSourceOptions = {
   session?: VaultSession;
 };
 
-const MAX_BACKOFF_MS = 60_000;
-
 /**
  * Certificates and mappings from Vault KV v2. Every check reads the namespace index; only
  * certificates whose version changed are read again, and every certificate is re-read at the
  * full refresh interval. On any failure the last good snapshot stays in use, and the next try
- * backs off. Key material lives only in memory.
+ * backs off, never past the check interval. Key material lives only in memory.
  */
 export class VaultCertificateSource implements CertificateSource {
   private readonly session: VaultSession;
@@ -79,11 +78,7 @@ export class VaultCertificateSource implements CertificateSource {
 
   private schedule(): void {
     if (this.stopped) return;
-    const { checkIntervalMs } = this.options;
-    const delay =
-      this.failures === 0
-        ? checkIntervalMs
-        : Math.min(checkIntervalMs * 2 ** (this.failures - 1), MAX_BACKOFF_MS);
+    const delay = nextSyncDelayMs(this.failures, this.options.checkIntervalMs);
     this.timer = setTimeout(() => void this.tick(), delay);
     this.timer.unref();
   }
