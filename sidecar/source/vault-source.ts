@@ -43,7 +43,7 @@ export class VaultCertificateSource implements CertificateSource {
   private readonly session: VaultSession;
   private readonly listeners = new SnapshotListeners();
   private snapshot: CertificateSnapshot | undefined;
-  private indexVersion = -1;
+  private index: { version: number; createdTime?: string } | undefined;
   private lastFullAt = 0;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -114,11 +114,19 @@ export class VaultCertificateSource implements CertificateSource {
       this.session.client.readKv(token, kvMount, indexVaultPath(namespace)),
     );
     const now = Date.now();
+    const version = index?.version ?? 0;
+    const known = this.index;
 
-    if (!full && this.snapshot && index?.version === this.indexVersion) {
+    const unchanged = known?.version === version && known.createdTime === index?.createdTime;
+    if (!full && this.snapshot && unchanged) {
       this.snapshot = { ...this.snapshot, syncedAt: now };
       return;
     }
+
+    // A version number that did not grow means Vault's history was replaced (a restore, a
+    // rebuilt dev server): certificate versions no longer name what was cached, so read them all.
+    const rewound = known !== undefined && version <= known.version;
+    full ||= rewound;
 
     // No index yet means the operator has not written any mapping for this namespace.
     const document: MappingIndexDocument = index
@@ -127,7 +135,7 @@ export class VaultCertificateSource implements CertificateSource {
     const certificates = await this.loadCertificates(document, full);
 
     this.snapshot = { namespace, mappings: document.mappings, certificates, syncedAt: now };
-    this.indexVersion = index?.version ?? 0;
+    this.index = { version, createdTime: index?.createdTime };
     if (full) this.lastFullAt = now;
     for (const err of this.listeners.publish(this.snapshot)) {
       this.options.log.error('snapshot listener failed', { err });
