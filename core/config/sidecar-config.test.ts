@@ -111,6 +111,18 @@ describe('loadSidecarConfig', () => {
     }
   });
 
+  it('refuses a check interval of zero, which would read Vault without pause', () => {
+    const file = ['--namespace', 'shop', '--config-file', 'sidecar.yaml'];
+    expect(loadSidecarConfig([...file, '--check-interval', '250ms'], {})).toMatchObject({
+      config: { checkIntervalMs: 250 },
+    });
+    for (const zero of ['0s', '0ms', '0.0m']) {
+      expect(() => loadSidecarConfig([...file, '--check-interval', zero], {})).toThrow(
+        `--check-interval is invalid: expected a duration longer than zero, got '${zero}'`,
+      );
+    }
+  });
+
   it('prints help without needing other options', () => {
     const invocation = loadSidecarConfig(['--help'], {});
     expect(invocation.help && invocation.text).toContain(

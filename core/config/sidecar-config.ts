@@ -49,6 +49,13 @@ export function redisUrl(raw: string): string {
   return raw;
 }
 
+/** A duration longer than zero, as the webhook also demands of the pod annotation. */
+function positiveDurationMs(raw: string): number {
+  const value = durationMs(raw);
+  if (value <= 0) throw new Error(`expected a duration longer than zero, got '${raw}'`);
+  return value;
+}
+
 /** Every option of `mtls-sidecar`, with its flag, environment variable and default. */
 export const sidecarOptionTable = {
   mode: {
@@ -141,8 +148,10 @@ export const sidecarOptionTable = {
   checkIntervalMs: {
     flag: 'check-interval',
     env: 'MTLS_CHECK_INTERVAL',
-    description: 'how often the namespace index is read to notice changes',
-    parse: durationMs,
+    description:
+      'how often the namespace index is read to notice changes; after a failure, retries back ' +
+      'off from 1s up to this interval',
+    parse: positiveDurationMs,
     default: 15_000,
   },
   unmapped: {

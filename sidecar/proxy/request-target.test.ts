@@ -53,3 +53,22 @@ describe('resolveRequestTarget for a transparently redirected call', () => {
     }
   });
 });
+
+describe('resolveRequestTarget and LP-stop-if-certificate-not-found', () => {
+  const stop = (value: string) =>
+    resolveRequestTarget(
+      request('http://partner.example/x', { 'lp-stop-if-certificate-not-found': value }),
+      'shop',
+    ).stopIfUnmapped;
+
+  it('accepts true in any letter case', () => {
+    for (const value of ['true', 'True', 'TRUE', ' true ']) expect(stop(value)).toBe(true);
+  });
+
+  it('takes anything else, or no header, as false', () => {
+    for (const value of ['false', 'yes', '1', '']) expect(stop(value)).toBe(false);
+    expect(
+      resolveRequestTarget(request('http://partner.example/x', {}), 'shop').stopIfUnmapped,
+    ).toBe(false);
+  });
+});

@@ -98,7 +98,9 @@ export function resolveRequestTarget(req: RequestLine, namespace: string): Reque
   const lpOptions = {
     authorizationOverride: singleHeader(req, LP_HEADERS.authorizationOverride),
     serviceName: singleHeader(req, LP_HEADERS.serviceName),
-    stopIfUnmapped: singleHeader(req, LP_HEADERS.stopIfCertificateNotFound) === 'true',
+    // Clients spell the flag True or TRUE as often as true.
+    stopIfUnmapped:
+      singleHeader(req, LP_HEADERS.stopIfCertificateNotFound)?.trim().toLowerCase() === 'true',
   };
 
   if (!rawUrl.startsWith('/')) {

@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import type { MtlsError } from '../../core/errors/codes';
 import { createLogger } from '../../core/log/logger';
-import { LoopbackPki } from '../../test/fixtures/loopback-pki';
+import { LoopbackPki, type IssuedCertificate } from '../../test/fixtures/loopback-pki';
+import { recordingLogger, type LogLine } from '../../test/fixtures/recording-logger';
 import { writeSidecarFile } from '../../test/fixtures/sidecar-harness';
 import type { CertificateSnapshot } from './certificate-source';
 import { FileCertificateSource } from './file-source';
@@ -62,6 +65,129 @@ describe('FileCertificateSource', () => {
     await source.stop();
   });
 });
+
+describe('FileCertificateSource with a PKCS#12 file', () => {
+  const pki = new LoopbackPki();
+  const issued = pki.client('p12-client', 'from-p12');
+  const log = createLogger('file-source-test', 'error');
+  const mapping = { name: 'partner', host: 'api.partner.example', port: 443, certificate: 'p12' };
+
+  afterAll(() => pki.dispose());
+
+  it('serves the PEM the P12 is normalized to, and keeps it when the password goes wrong', async () => {
+    const p12File = exportP12(pki, issued, 'p12-Secret-1');
+    const passwordFile = path.join(pki.dir, 'p12.password');
+    writeFileSync(passwordFile, 'p12-Secret-1\n');
+    const file = writeSidecarFile(
+      pki,
+      [{ name: 'p12', p12File, passwordFile }],
+      [mapping],
+      path.join(pki.dir, 'p12.yaml'),
+    );
+    const lines: LogLine[] = [];
+    const source = new FileCertificateSource({
+      file,
+      namespace: 'shop',
+      log: recordingLogger(lines),
+      pollIntervalMs: 20,
+    });
+
+    await source.start();
+    const loaded = source.current()!;
+    const certificate = loaded.certificates.get('p12')!;
+    expect(certificate.chainPem).toContain(issued.certPem.trim());
+    expect(certificate.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(certificate.version).toBe(1);
+    expect(loaded.mappings[0].certificate).toMatchObject({ name: 'p12', vaultVersion: 1 });
+
+    // The password file is watched: a wrong password is reported and the last good one kept.
+    writeFileSync(passwordFile, 'not-the-password\n');
+    await waitFor(() => lines.some((line) => line.fields.err !== undefined));
+    // A poll may catch the file half-written as well: every reload tried is the same refusal.
+    const reported = new Set(lines.map(({ message, fields }) => `${message}: ${errCode(fields)}`));
+    expect([...reported]).toEqual([
+      'certificate file invalid, keeping the last good one: P12_BAD_PASSWORD',
+    ]);
+    expect(source.current()).toBe(loaded);
+
+    const renewed = pki.client('p12-renewed', 'from-renewed-p12');
+    const renewedFile = exportP12(pki, renewed, 'p12-Secret-2');
+    writeFileSync(passwordFile, 'p12-Secret-2');
+    writeSidecarFile(pki, [{ name: 'p12', p12File: renewedFile, passwordFile }], [mapping], file);
+    await waitFor(() => source.current()?.certificates.get('p12')?.version === 2);
+    expect(source.current()!.certificates.get('p12')!.chainPem).toContain(renewed.certPem.trim());
+    await source.stop();
+  });
+
+  it('names the entry when the password is wrong, and loads once it is fixed', async () => {
+    const p12File = exportP12(pki, issued, 'right-password');
+    const passwordFile = path.join(pki.dir, 'wrong.password');
+    writeFileSync(passwordFile, 'wrong-password');
+    const file = writeSidecarFile(
+      pki,
+      [{ name: 'billing', p12File, passwordFile }],
+      [],
+      path.join(pki.dir, 'wrong.yaml'),
+    );
+    const source = new FileCertificateSource({ file, namespace: 'shop', log, pollIntervalMs: 20 });
+
+    await expect(source.start()).rejects.toMatchObject({
+      code: 'P12_BAD_PASSWORD',
+      message: expect.stringContaining('certificate billing:'),
+    });
+    expect(source.current()).toBeUndefined();
+
+    writeFileSync(passwordFile, 'right-password\n');
+    await waitFor(() => source.current()?.certificates.has('billing') === true);
+    await source.stop();
+  });
+
+  it('names the entry when a file it names cannot be read', async () => {
+    const file = path.join(pki.dir, 'missing.yaml');
+    writeFileSync(
+      file,
+      'certificates:\n  - { name: billing, p12File: nowhere.p12, passwordFile: nowhere.txt }\n',
+    );
+    const source = new FileCertificateSource({ file, namespace: 'shop', log });
+
+    await expect(source.start()).rejects.toMatchObject({
+      code: 'SIDECAR_CONFIG_FILE_INVALID',
+      message: expect.stringMatching(/certificate billing: cannot read passwordFile nowhere\.txt/),
+    });
+    await source.stop();
+  });
+
+  it('refuses a password written in the YAML itself', async () => {
+    const file = path.join(pki.dir, 'inline.yaml');
+    const p12File = exportP12(pki, issued, 'inline-password');
+    writeFileSync(
+      file,
+      `certificates:\n  - { name: inline, p12File: ${p12File}, password: inline-password }\n`,
+    );
+    const source = new FileCertificateSource({ file, namespace: 'shop', log });
+
+    await expect(source.start()).rejects.toThrow(
+      /certificate inline: give passwordFile, not the password itself/,
+    );
+    await source.stop();
+  });
+});
+
+let exported = 0;
+
+function errCode(fields: LogLine['fields']): string | undefined {
+  return (fields.err as MtlsError | undefined)?.code;
+}
+
+/** Exports the issued certificate and key, with the CA after them, as a PKCS#12 file. */
+function exportP12(pki: LoopbackPki, issued: IssuedCertificate, password: string): string {
+  exported += 1;
+  const out = path.join(pki.dir, `client-${exported}.p12`);
+  const args = ['pkcs12', '-export', '-inkey', issued.keyFile, '-in', issued.certFile];
+  const chain = ['-certfile', pki.ca.certFile, '-passout', `pass:${password}`, '-out', out];
+  execFileSync('openssl', [...args, ...chain], { stdio: 'pipe' });
+  return out;
+}
 
 function pick(issued: { certFile: string; keyFile: string }): {
   certFile: string;

@@ -4,7 +4,6 @@ import path from 'node:path';
 
 import yaml from 'js-yaml';
 
-import { ErrorCode } from '../../core/errors/codes';
 import type { Logger } from '../../core/log/logger';
 import type { IndexedMapping } from '../../core/mapping/index-document';
 import {
@@ -13,7 +12,13 @@ import {
   type CertificateSource,
   type LoadedCertificate,
 } from './certificate-source';
-import { readCertificatePems, readIndexedMapping, SourceDataError } from './mapping-index-reader';
+import {
+  entryFiles,
+  fileError,
+  loadCertificateEntry,
+  readCertificateEntries,
+} from './file-certificates';
+import { readIndexedMapping } from './mapping-index-reader';
 import { SnapshotListeners } from './snapshot-listeners';
 
 /** Options of the standalone file source. */
@@ -25,17 +30,12 @@ export type FileSourceOptions = {
   pollIntervalMs?: number;
 };
 
-type FileCertificate = { name: string; certFile: string; keyFile: string };
-
-function fileError(file: string, what: string): SourceDataError {
-  return new SourceDataError(`${file}: ${what}`, ErrorCode.SidecarConfigFileInvalid);
-}
-
 /**
  * Standalone mode: certificates and mappings from a YAML file instead of Vault.
  *
  *     certificates:
  *       - { name: partner, certFile: partner.crt, keyFile: partner.key }
+ *       - { name: billing, p12File: billing.p12, passwordFile: billing.password }
  *     mappings:
  *       - name: partner-api
  *         match: { host: api.partner.example, port: 443, pathPrefix: / }
@@ -43,8 +43,8 @@ function fileError(file: string, what: string): SourceDataError {
  *         certificate: { name: partner }
  *         trustedCaFile: partner-ca.crt
  *
- * Relative paths are read from the file's folder. The file and every PEM file it names are
- * polled; any change reloads the whole file. A certificate's version grows when its PEM changes.
+ * Relative paths are read from the file's folder. The file and every file it names are polled;
+ * any change reloads the whole file. A certificate's version grows when its PEM changes.
  */
 export class FileCertificateSource implements CertificateSource {
   private snapshot: CertificateSnapshot | undefined;
@@ -56,7 +56,7 @@ export class FileCertificateSource implements CertificateSource {
   constructor(private readonly options: FileSourceOptions) {}
 
   async start(): Promise<void> {
-    this.reload();
+    this.reloadWatching();
   }
 
   current(): CertificateSnapshot | undefined {
@@ -73,25 +73,35 @@ export class FileCertificateSource implements CertificateSource {
     this.watched.clear();
   }
 
-  private reload(): void {
+  /**
+   * Reloads, and watches every file the attempt named even when it fails: fixing a wrong
+   * password file, at start or later, is then noticed without touching the YAML.
+   */
+  private reloadWatching(): void {
+    const files: string[] = [];
+    try {
+      this.reload(files);
+    } catch (err) {
+      this.watch([...this.watched, ...files]);
+      throw err;
+    }
+    this.watch(files);
+  }
+
+  private reload(files: string[]): void {
     const { file, namespace } = this.options;
     const folder = path.dirname(file);
     const resolve = (name: string): string => path.resolve(folder, name);
 
+    files.push(file);
     const document = yaml.load(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
     if (!document || typeof document !== 'object') throw fileError(file, 'expected a YAML map');
-    const declared = readCertificateList(file, document.certificates);
+    const declared = readCertificateEntries(file, document.certificates);
 
     const certificates = new Map<string, LoadedCertificate>();
-    const files = [file];
     for (const entry of declared) {
-      const certFile = resolve(entry.certFile);
-      const keyFile = resolve(entry.keyFile);
-      files.push(certFile, keyFile);
-      const pems = readCertificatePems(`${file}: certificate ${entry.name}`, {
-        chainPem: readFileSync(certFile, 'utf8'),
-        privateKeyPem: readFileSync(keyFile, 'utf8'),
-      });
+      files.push(...entryFiles(entry).map(resolve));
+      const pems = loadCertificateEntry(file, entry, resolve);
       certificates.set(entry.name, {
         ...pems,
         version: this.versionOf(entry.name, pems.chainPem + pems.privateKeyPem),
@@ -118,7 +128,6 @@ export class FileCertificateSource implements CertificateSource {
     });
 
     this.snapshot = { namespace, mappings, certificates, syncedAt: Date.now() };
-    this.watch(files);
     for (const err of this.listeners.publish(this.snapshot)) {
       this.options.log.error('snapshot listener failed', { err });
     }
@@ -148,7 +157,7 @@ export class FileCertificateSource implements CertificateSource {
   private reloadKeepingLastGood(): void {
     if (this.stopped) return;
     try {
-      this.reload();
+      this.reloadWatching();
       this.options.log.info('certificate file reloaded', { file: this.options.file });
     } catch (err) {
       // A half-written file must not take certificates away: keep serving the last snapshot.
@@ -158,16 +167,4 @@ export class FileCertificateSource implements CertificateSource {
       });
     }
   }
-}
-
-function readCertificateList(file: string, value: unknown): FileCertificate[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw fileError(file, 'certificates: expected a list');
-  return value.map((entry: Record<string, unknown>, i) => {
-    const { name, certFile, keyFile } = entry ?? {};
-    if (typeof name !== 'string' || typeof certFile !== 'string' || typeof keyFile !== 'string') {
-      throw fileError(file, `certificates[${i}]: expected name, certFile and keyFile`);
-    }
-    return { name, certFile, keyFile };
-  });
 }

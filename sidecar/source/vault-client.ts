@@ -14,8 +14,11 @@ export class VaultCallError extends MtlsError {
   }
 }
 
-/** A KV v2 secret as read: its data and the version it is. */
-export type KvSecret = { data: unknown; version: number };
+/**
+ * A KV v2 secret as read: its data, the version it is, and when that version was written (which
+ * tells a version apart from one of the same number after Vault's history was replaced).
+ */
+export type KvSecret = { data: unknown; version: number; createdTime?: string };
 
 /** The result of a login: the client token and when it should be renewed by a new login. */
 export type VaultLogin = { token: string; renewAt: number };
@@ -52,10 +55,15 @@ export class VaultClient {
   ): Promise<KvSecret | undefined> {
     const query = version === undefined ? '' : `?version=${version}`;
     const body = (await this.call('GET', `${kvDataPath(mount, logicalPath)}${query}`, token)) as {
-      data?: { data?: unknown; metadata?: { version?: number } };
+      data?: { data?: unknown; metadata?: { version?: number; created_time?: string } };
     } | null;
     if (body === null) return undefined;
-    return { data: body.data?.data, version: body.data?.metadata?.version ?? 0 };
+    const metadata = body.data?.metadata;
+    return {
+      data: body.data?.data,
+      version: metadata?.version ?? 0,
+      createdTime: metadata?.created_time,
+    };
   }
 
   private async call(

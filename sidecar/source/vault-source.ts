@@ -8,6 +8,7 @@ import {
   type LoadedCertificate,
 } from './certificate-source';
 import { readCertificatePems, readMappingIndex, SourceDataError } from './mapping-index-reader';
+import { nextSyncDelayMs } from './retry-delay';
 import { SnapshotListeners } from './snapshot-listeners';
 import { VaultSession } from './vault-session';
 
@@ -32,19 +33,17 @@ export type VaultSourceOptions = {
   session?: VaultSession;
 };
 
-const MAX_BACKOFF_MS = 60_000;
-
 /**
  * Certificates and mappings from Vault KV v2. Every check reads the namespace index; only
  * certificates whose version changed are read again, and every certificate is re-read at the
  * full refresh interval. On any failure the last good snapshot stays in use, and the next try
- * backs off. Key material lives only in memory.
+ * backs off, never past the check interval. Key material lives only in memory.
  */
 export class VaultCertificateSource implements CertificateSource {
   private readonly session: VaultSession;
   private readonly listeners = new SnapshotListeners();
   private snapshot: CertificateSnapshot | undefined;
-  private indexVersion = -1;
+  private index: { version: number; createdTime?: string } | undefined;
   private lastFullAt = 0;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -79,11 +78,7 @@ export class VaultCertificateSource implements CertificateSource {
 
   private schedule(): void {
     if (this.stopped) return;
-    const { checkIntervalMs } = this.options;
-    const delay =
-      this.failures === 0
-        ? checkIntervalMs
-        : Math.min(checkIntervalMs * 2 ** (this.failures - 1), MAX_BACKOFF_MS);
+    const delay = nextSyncDelayMs(this.failures, this.options.checkIntervalMs);
     this.timer = setTimeout(() => void this.tick(), delay);
     this.timer.unref();
   }
@@ -119,11 +114,19 @@ export class VaultCertificateSource implements CertificateSource {
       this.session.client.readKv(token, kvMount, indexVaultPath(namespace)),
     );
     const now = Date.now();
+    const version = index?.version ?? 0;
+    const known = this.index;
 
-    if (!full && this.snapshot && index?.version === this.indexVersion) {
+    const unchanged = known?.version === version && known.createdTime === index?.createdTime;
+    if (!full && this.snapshot && unchanged) {
       this.snapshot = { ...this.snapshot, syncedAt: now };
       return;
     }
+
+    // A version number that did not grow means Vault's history was replaced (a restore, a
+    // rebuilt dev server): certificate versions no longer name what was cached, so read them all.
+    const rewound = known !== undefined && version <= known.version;
+    full ||= rewound;
 
     // No index yet means the operator has not written any mapping for this namespace.
     const document: MappingIndexDocument = index
@@ -132,7 +135,7 @@ export class VaultCertificateSource implements CertificateSource {
     const certificates = await this.loadCertificates(document, full);
 
     this.snapshot = { namespace, mappings: document.mappings, certificates, syncedAt: now };
-    this.indexVersion = index?.version ?? 0;
+    this.index = { version, createdTime: index?.createdTime };
     if (full) this.lastFullAt = now;
     for (const err of this.listeners.publish(this.snapshot)) {
       this.options.log.error('snapshot listener failed', { err });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import * as k8s from '@kubernetes/client-node';
@@ -16,6 +16,7 @@ import { MtlsUpstream } from '../fixtures/mtls-upstream';
 import { LoopbackPki, type IssuedCertificate } from '../fixtures/loopback-pki';
 import { recordingLogger, type LogLine } from '../fixtures/recording-logger';
 import { adminKubeConfig, readGroundEnv, uniqueName } from './ground';
+import { StandaloneOpenBao } from './openbao';
 
 // The sidecar against the real OpenBao of the ground, logged in with a real ServiceAccount token
 // from the real apiserver, reading what the operator writes.
@@ -71,6 +72,54 @@ function mappingFor(
   };
 }
 
+const CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * Gives an OpenBao of a test's own what the ground's has: KV v2 at secret/ and the Kubernetes
+ * auth method checking tokens against the ground's apiserver.
+ */
+async function configureOpenBao(bao: VaultClient): Promise<void> {
+  const env = readGroundEnv();
+  const mounts = (await bao.read('sys/mounts')) as { data: Record<string, unknown> };
+  if (!mounts.data['secret/']) {
+    await bao.write('sys/mounts/secret', { type: 'kv', options: { version: '2' } });
+  }
+
+  const core = adminKubeConfig().makeApiClient(k8s.CoreV1Api);
+  const reviewer = await core.createNamespacedServiceAccountToken({
+    name: 'openbao-token-reviewer',
+    namespace: 'kube-system',
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  await bao.write('sys/auth/kubernetes', { type: 'kubernetes' });
+  await bao.write('auth/kubernetes/config', {
+    kubernetes_host: env.KUBE_API_URL,
+    kubernetes_ca_cert: readFileSync(path.join(env.MTLS_CLUSTER_DIR, 'pki', 'ca.crt'), 'utf8'),
+    token_reviewer_jwt: reviewer.status!.token,
+    disable_local_ca_jwt: true,
+  });
+}
+
+/** A policy and a Kubernetes auth role that let the namespace's `shop` account read its tree. */
+async function grantNamespaceRead(
+  bao: VaultClient,
+  namespace: string,
+  role: string,
+  tokenTtl: string,
+): Promise<void> {
+  await bao.addPolicy({
+    name: role,
+    rules: `path "secret/data/mtls/${namespace}/*" { capabilities = ["read"] }`,
+  });
+  await bao.write(`auth/kubernetes/role/${role}`, {
+    bound_service_account_names: ['shop'],
+    bound_service_account_namespaces: [namespace],
+    token_policies: [role],
+    token_ttl: tokenTtl,
+    token_max_ttl: tokenTtl,
+  });
+}
+
 async function startVaultSidecar(flags: string[], lines?: LogLine[]): Promise<Sidecar> {
   const invocation = loadSidecarConfig(
     [
@@ -81,7 +130,7 @@ async function startVaultSidecar(flags: string[], lines?: LogLine[]): Promise<Si
       '--pod-labels',
       'app=shop,tier=web',
       '--check-interval',
-      '1s',
+      `${CHECK_INTERVAL_MS}ms`,
       ...flags,
     ],
     {},
@@ -121,6 +170,7 @@ describe('the sidecar with the Vault source', () => {
   /** A namespace, a ServiceAccount token in a file, and a Vault role reading the namespace. */
   async function prepareWorkload(
     tokenTtl: string,
+    bao: VaultClient = admin,
   ): Promise<{ namespace: string; role: string; tokenFile: string }> {
     const namespace = uniqueName('sidecar');
     const role = uniqueName('sidecar-reader');
@@ -135,17 +185,7 @@ describe('the sidecar with the Vault source', () => {
     const tokenFile = path.join(pki.dir, `${namespace}-token`);
     writeFileSync(tokenFile, tokenRequest.status!.token);
 
-    await admin.addPolicy({
-      name: role,
-      rules: `path "secret/data/mtls/${namespace}/*" { capabilities = ["read"] }`,
-    });
-    await admin.write(`auth/kubernetes/role/${role}`, {
-      bound_service_account_names: ['shop'],
-      bound_service_account_namespaces: [namespace],
-      token_policies: [role],
-      token_ttl: tokenTtl,
-      token_max_ttl: tokenTtl,
-    });
+    await grantNamespaceRead(bao, namespace, role, tokenTtl);
     return { namespace, role, tokenFile };
   }
 
@@ -326,4 +366,88 @@ describe('the sidecar with the Vault source', () => {
       bao.kill('SIGKILL');
     }
   });
+
+  // An OpenBao of the test's own, killed and started again. The sidecar logs in with the
+  // Kubernetes auth method, so coming back it must also log in again: its token went with the
+  // rest of the dev server's memory.
+  it('Vault back: a new mapping is picked up within the check interval', async () => {
+    const bao = await StandaloneOpenBao.start();
+    const own = vault({ endpoint: bao.address, token: bao.token });
+    const ca = pki.ca.certPem;
+    let sidecar: Sidecar | undefined;
+    try {
+      await configureOpenBao(own);
+      const { namespace, role, tokenFile } = await prepareWorkload('10m', own);
+      const cert = pki.client('back-cert', 'before-outage');
+      const mapped = (version: number) =>
+        mappingFor(namespace, 'partner', 'localhost', upstream.port, 'shop-cert', version, ca);
+      await writeIndex(own, namespace, [
+        mapped(await writeCertificate(own, namespace, 'shop-cert', cert)),
+      ]);
+
+      sidecar = await startVaultSidecar([
+        '--namespace',
+        namespace,
+        '--vault-addr',
+        bao.address,
+        '--vault-role',
+        role,
+        '--token-file',
+        tokenFile,
+      ]);
+      const proxyPort = sidecar.proxyPort;
+      const byName = `http://localhost:${upstream.port}/before`;
+      const byIp = `http://127.0.0.1:${upstream.port}/after`;
+      expect((await callProxy(proxyPort, { path: byName })).status).toBe(200);
+
+      // Long enough down for a backoff that doubles from the check interval to pass it by far.
+      await bao.kill();
+      const metricsUrl = `http://127.0.0.1:${sidecar.adminPort}/metrics`;
+      await eventually(
+        () => fetch(metricsUrl).then((r) => r.text()),
+        (text) => Number(/mtls_sidecar_vault_errors_total (\d+)/.exec(text)?.[1] ?? 0) >= 5,
+      );
+      const during = await callProxy(proxyPort, { path: byName });
+      expect(during.status).toBe(200);
+      expect(JSON.parse(during.body).clientCn).toBe('before-outage');
+
+      // A dev server comes back empty: its mount, auth method, role and data are made again.
+      await bao.resume();
+      await configureOpenBao(own);
+      await grantNamespaceRead(own, namespace, role, '10m');
+      const other = pki.client('after-cert', 'after-outage');
+      const version = await writeCertificate(own, namespace, 'shop-cert', cert);
+      const otherVersion = await writeCertificate(own, namespace, 'other-cert', other);
+      await writeIndex(own, namespace, [
+        mapped(version),
+        mappingFor(
+          namespace,
+          'partner-ip',
+          '127.0.0.1',
+          upstream.port,
+          'other-cert',
+          otherVersion,
+          ca,
+        ),
+      ]);
+      const written = Date.now();
+
+      // The bound is the point of this test: a wait measured in check intervals, not minutes.
+      const budgetMs = CHECK_INTERVAL_MS * 3;
+      let askedAt = Date.now();
+      let picked = await callProxy(proxyPort, { path: byIp });
+      while (picked.status !== 200 && Date.now() - written < budgetMs) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        askedAt = Date.now();
+        picked = await callProxy(proxyPort, { path: byIp });
+      }
+      expect(picked.status).toBe(200);
+      expect(askedAt - written).toBeLessThanOrEqual(budgetMs);
+      expect(JSON.parse(picked.body).clientCn).toBe('after-outage');
+      expect((await callProxy(proxyPort, { path: byName })).status).toBe(200);
+    } finally {
+      await sidecar?.close();
+      await bao.kill();
+    }
+  }, 60_000);
 });
