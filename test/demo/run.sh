@@ -41,16 +41,16 @@ step "2. A partner API that demands a client certificate (demo CA, openssl)"
 mkdir -p "$demo"
 cd "$demo"
 quiet() { "$@" >/dev/null 2>&1; }
-quiet openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=Demo Partner CA" \
+quiet openssl req -x509 -newkey rsa:2048 -nodes -days 90 -subj "/CN=Demo Partner CA" \
   -keyout ca.key -out ca.crt
 quiet openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr
 printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
-quiet openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 \
+quiet openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 90 \
   -extfile server.ext -out server.crt
 quiet openssl req -newkey rsa:2048 -nodes -subj "/O=Demo Payments/CN=payments-client" \
   -keyout client.key -out client.csr
 printf 'extendedKeyUsage=clientAuth\n' >client.ext
-quiet openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 \
+quiet openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 90 \
   -extfile client.ext -out client.crt
 # A legacy (RC2-40) PKCS#12, as many partners still issue: Node's TLS could not load it.
 quiet openssl pkcs12 -export -legacy -in client.crt -inkey client.key -passout pass:demo-pass \

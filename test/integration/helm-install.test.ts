@@ -174,7 +174,8 @@ describe('the chart installed with helm', () => {
         certificateName: 'partner',
       });
 
-      await team.waitForReason('certificate', 'partner', 'Synced');
+      // The test PKI's certificates last two days: within the operator's 30-day warning window.
+      await team.waitForReason('certificate', 'partner', 'ExpiringSoon');
       await team.waitForReason('mapping', 'partner-api', 'Active');
       const lease = await kc
         .makeApiClient(k8s.CoordinationV1Api)
@@ -183,9 +184,9 @@ describe('the chart installed with helm', () => {
       const reasons = await eventualValue(async () => {
         const events = await core.listNamespacedEvent({ namespace: team.namespace });
         const seen = events.items.map((e) => e.reason);
-        return seen.includes('Synced') && seen.includes('Active') ? seen : undefined;
+        return seen.includes('ExpiringSoon') && seen.includes('Active') ? seen : undefined;
       }, 'events of the certificate and the mapping');
-      expect(reasons).toEqual(expect.arrayContaining(['Synced', 'Active']));
+      expect(reasons).toEqual(expect.arrayContaining(['ExpiringSoon', 'Active']));
 
       await team.delete('mtlscertificates', 'partner');
       await eventualValue(

@@ -271,7 +271,8 @@ describe('kubectl mtls check', () => {
     expect(run.stdout).toMatch(/^Mapping: +partner-api$/m);
     expect(run.stdout).toMatch(/^ {2}Ready: +True \(Active\)/m);
     expect(run.stdout).toMatch(/^Certificate: +partner-client$/m);
-    expect(run.stdout).toMatch(/^ {2}Ready: +True \(Synced\)/m);
+    // The test PKI's certificates last two days: within the operator's 30-day warning window.
+    expect(run.stdout).toMatch(/^ {2}Ready: +True \(ExpiringSoon\) stored in Vault/m);
     expect(run.stdout).toMatch(/^ {2}Expires: +\S+ \(in 1 day\)$/m);
     expect(run.stdout).toContain(
       'partner-api-again (' + url() + "): Conflict: MtlsMapping 'partner-api' claims the same URL",
@@ -287,7 +288,7 @@ describe('kubectl mtls check', () => {
         {
           name: 'partner-api',
           ready: 'True',
-          certificate: { name: 'partner-client', ready: 'True', reason: 'Synced' },
+          certificate: { name: 'partner-client', ready: 'True', reason: 'ExpiringSoon' },
         },
       ],
     });
