@@ -77,6 +77,16 @@ export type WatchHandlers<T> = {
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
+ * How long a watch may stay silent before the connection is taken for dead: the apiserver ends
+ * it after timeoutSeconds, so silence well past that means a half-open connection, which TCP
+ * keepalive alone would notice only after some eleven minutes.
+ */
+export function watchSilenceLimitMs(timeoutSeconds: number): number {
+  if (!(timeoutSeconds > 0)) return 0;
+  return timeoutSeconds * 1000 + Math.min(30_000, timeoutSeconds * 1000);
+}
+
+/**
  * A small JSON client of the Kubernetes API over one keep-alive connection pool. The project
  * needs a handful of verbs on a handful of resources; the generated client costs some 70 MB of
  * memory to load, more than the rest of the operator, so the programs speak to the API directly.
@@ -146,7 +156,8 @@ export class KubeClient {
 
   /**
    * Starts a watch and reports its events one JSON line at a time. The returned controller
-   * stops it; `onDone` is called once, when the apiserver closes the stream or it fails.
+   * stops it; `onDone` is called once, when the apiserver closes the stream or it fails. With
+   * `timeoutSeconds` in the query, a stream silent past `watchSilenceLimitMs` of it fails.
    */
   async watch<T>(
     path: string,
@@ -165,7 +176,7 @@ export class KubeClient {
     const response = await this.send('GET', path, {
       query: { ...query, watch: true },
       accept: options.accept,
-      timeoutMs: 0,
+      timeoutMs: watchSilenceLimitMs(Number(query?.timeoutSeconds)),
       signal: abort.signal,
     });
     const status = response.statusCode ?? 0;
