@@ -174,7 +174,7 @@ export const ALL_RIGHTS: Rule[] = [
     resources: ['mtlscertificates'],
     verbs: ['list', 'get', 'create', 'update', 'delete', 'use'],
   },
-  { resources: ['mtlsmappings'], verbs: ['list', 'get', 'create', 'delete'] },
+  { resources: ['mtlsmappings'], verbs: ['list', 'get', 'create', 'patch', 'delete'] },
 ];
 
 /** An answer of the gateway: status, headers and the body (parsed when it is JSON). */
