@@ -1,3 +1,4 @@
+import { DISPLAY_NAME_ANNOTATION } from '../../core/resources/annotations';
 import type { MtlsCertificate } from '../../core/resources/types';
 import { ClusterSession } from '../cluster-session';
 import { daysLeft, expiresIn } from '../output/expiry';
@@ -6,7 +7,6 @@ import { NONE, renderTable } from '../output/table';
 import { readyState } from '../report/check-report';
 import { ExitStatus, type Command } from './command';
 import { noOperands } from './operands';
-import { DISPLAY_NAME_ANNOTATION } from '../upload/certificate-writer';
 
 /** One certificate as `status` shows it; never key material. */
 export type CertificateSummary = {

@@ -1,6 +1,11 @@
 import { analyzePkcs12 } from '../../core/certificate';
 import { durationMs } from '../../core/config/parsers';
-import { pkcs12SecretName } from '../../core/resources/pkcs12-secret';
+import { DISPLAY_NAME_ANNOTATION } from '../../core/resources/annotations';
+import {
+  PKCS12_FILE_KEY,
+  PKCS12_PASSWORD_KEY,
+  pkcs12SecretName,
+} from '../../core/resources/pkcs12-secret';
 import { UsageError, type ParsedArgs } from '../args/argv-parser';
 import { ClusterSession } from '../cluster-session';
 import { isMachineFormat, renderDocument } from '../output/render';
@@ -26,7 +31,7 @@ export const uploadCommand: Command = {
   summary: 'create an MtlsCertificate and its Secret from a PKCS#12 file',
   help: [
     'Runs the checks of p12 test first and creates nothing when the file is not usable.',
-    'Then creates the Secret NAME-p12 (keys keystore.p12 and password) and the',
+    `Then creates the Secret NAME-p12 (keys ${PKCS12_FILE_KEY} and ${PKCS12_PASSWORD_KEY}) and the`,
     'MtlsCertificate NAME that refers to it; the operator checks it and stores it in Vault.',
     'When either exists, nothing is changed unless --overwrite is given, which updates both:',
     'the Secret updated is the one the MtlsCertificate refers to, whoever made it.',
@@ -40,7 +45,7 @@ export const uploadCommand: Command = {
     {
       long: 'display-name',
       value: 'TEXT',
-      description: 'human-readable name (annotation mtls.io/display-name)',
+      description: `human-readable name (annotation ${DISPLAY_NAME_ANNOTATION})`,
     },
     {
       long: 'secret-name',

@@ -1,5 +1,6 @@
 import { collectionPath, objectPath } from '../../core/kube/api-paths';
 import type { KubeClient } from '../../core/kube/kube-client';
+import { DISPLAY_NAME_ANNOTATION } from '../../core/resources/annotations';
 import { RESOURCES } from '../../core/resources/api-resources';
 import {
   MANAGED_BY_LABEL,
@@ -10,9 +11,6 @@ import {
   SecretWriter,
 } from '../../core/resources/pkcs12-secret';
 import { API_VERSION, type MtlsCertificate } from '../../core/resources/types';
-
-/** The annotation that carries a certificate's human-readable name. */
-export const DISPLAY_NAME_ANNOTATION = 'mtls.io/display-name';
 
 /** What to write: the objects' names, the file and its password. */
 export type UploadPlan = {

@@ -1,3 +1,4 @@
+import { PKCS12_FILE_KEY, PKCS12_PASSWORD_KEY } from '../../core/resources/pkcs12-secret';
 import type { VaultKv } from '../../core/vault/kv-client';
 import type { Cluster } from '../resources/cluster';
 import type { MtlsCertificate } from '../../core/resources/types';
@@ -37,8 +38,8 @@ export async function readSourceMaterial(
   const { pkcs12, pem, vault: adopted } = certificate.spec.source;
 
   if (pkcs12) {
-    const fileKey = pkcs12.fileKey ?? 'keystore.p12';
-    const passwordKey = pkcs12.passwordKey ?? 'password';
+    const fileKey = pkcs12.fileKey ?? PKCS12_FILE_KEY;
+    const passwordKey = pkcs12.passwordKey ?? PKCS12_PASSWORD_KEY;
     const secret = await cluster.getSecretData(namespace, pkcs12.secretName);
     if (!secret) return secretNotFound(namespace, pkcs12.secretName);
 

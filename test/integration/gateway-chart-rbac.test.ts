@@ -151,6 +151,18 @@ describe("the gateway under the chart's RBAC", () => {
     expect(mapping.status).toBe(201);
     expect(upstream.seenCns).toContain('chart-team');
 
+    // Activating and deactivating is a patch the gateway makes with its own identity.
+    const item = `${api}/mappings/${mapping.body.name}`;
+    for (const enabled of [false, true]) {
+      const changed = await callGateway(gateway, item, {
+        method: 'PATCH',
+        token,
+        json: { enabled, validate: true },
+      });
+      expect(changed.status).toBe(200);
+      expect(changed.body.enabled).toBe(enabled);
+    }
+
     const deleted = await callGateway(gateway, `${api}/certificates/partner`, {
       method: 'DELETE',
       token,

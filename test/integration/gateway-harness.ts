@@ -1,15 +1,19 @@
 import { loadSidecarConfig } from '../../core/config/sidecar-config';
-import { collectionPath, CoreResources } from '../../core/kube/api-paths';
+import { collectionPath, CoreResources, objectPath } from '../../core/kube/api-paths';
 import { KubeClient } from '../../core/kube/kube-client';
 import { connectionFromKubeconfig } from '../../core/kube/kube-connection';
 import { createLogger, type Logger } from '../../core/log/logger';
+import { RESOURCES } from '../../core/resources/api-resources';
+import type { MtlsCertificate } from '../../core/resources/types';
+import type { RunningOperator } from '../../operator/operator';
 import {
   createGateway,
   type Gateway,
   type GatewayDependencies,
 } from '../../sidecar/gateway/gateway';
-import { eventually } from './eventually';
+import { eventually, eventualValue } from './eventually';
 import { readGroundEnv, uniqueName } from './ground';
+import { applyCrds, runOperator } from './operator-harness';
 
 // The gateway as a user meets it: started in this process on loopback, called over real HTTP
 // with real tokens of ServiceAccounts the test makes, under RBAC the test grants.
@@ -170,7 +174,7 @@ export const ALL_RIGHTS: Rule[] = [
     resources: ['mtlscertificates'],
     verbs: ['list', 'get', 'create', 'update', 'delete', 'use'],
   },
-  { resources: ['mtlsmappings'], verbs: ['list', 'get', 'create', 'delete'] },
+  { resources: ['mtlsmappings'], verbs: ['list', 'get', 'create', 'patch', 'delete'] },
 ];
 
 /** An answer of the gateway: status, headers and the body (parsed when it is JSON). */
@@ -227,4 +231,62 @@ export function p12Form(p12: Buffer, fields: Record<string, string>, part = 'p12
   for (const [name, value] of Object.entries(fields)) form.set(name, value);
   form.set(part, new Blob([p12], { type: 'application/x-pkcs12' }), 'client.p12');
   return form;
+}
+
+/** What an API test file runs against: a gateway, the real operator, an admin client. */
+export type ApiGround = { gateway: Gateway; operator: RunningOperator; kube: KubeClient };
+
+/**
+ * Starts the operator and a gateway (with the given flags) before the file's tests and stops them
+ * after. The object returned is filled in by the time the first test runs.
+ */
+export function useApiGround(flags: string[] = []): ApiGround {
+  const ground = {} as ApiGround;
+  beforeAll(async () => {
+    applyCrds();
+    ground.operator = await runOperator();
+    ground.gateway = await startGateway(flags);
+    ground.kube = adminKube();
+  }, 120_000);
+  afterAll(async () => {
+    await ground.gateway?.close();
+    await ground.operator?.stop();
+    ground.kube?.close();
+  });
+  return ground;
+}
+
+/** A new namespace, a caller with ALL_RIGHTS in it, and the API path of its `collection`. */
+export async function namespaceWithCaller(
+  kube: KubeClient,
+  prefix: string,
+  collection: 'certificates' | 'mappings',
+): Promise<{ namespace: string; token: string; path: string }> {
+  const namespace = await createNamespace(kube, prefix);
+  const { token } = await serviceAccountWith(kube, namespace, ALL_RIGHTS);
+  return { namespace, token, path: `/api/v1/accounts/${namespace}/${collection}` };
+}
+
+/** A Secret as the certificate tests read it. */
+export type SecretObject = {
+  metadata: { name: string; ownerReferences?: { kind: string; name: string }[] };
+  data: Record<string, string>;
+};
+
+/** A Secret of the namespace, or undefined. */
+export function secretOf(kube: KubeClient, namespace: string, name: string) {
+  return kube.get<SecretObject>(objectPath(RESOURCES.secrets, namespace, name));
+}
+
+/** An MtlsCertificate of the namespace, or undefined. */
+export function certificateOf(kube: KubeClient, namespace: string, name: string) {
+  return kube.get<MtlsCertificate>(objectPath(RESOURCES.certificates, namespace, name));
+}
+
+/** The certificate entity at `path`, once the operator made it Available. */
+export function whenAvailable(gateway: Gateway, path: string, token: string) {
+  return eventualValue(async () => {
+    const result = await callGateway(gateway, path, { token });
+    return result.body.status === 'Available' ? result.body : undefined;
+  }, `${path} to be Available`);
 }

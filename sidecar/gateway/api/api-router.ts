@@ -30,7 +30,7 @@ export type ApiAnswer = {
 
 /** An operation of the API. */
 export type ApiRoute = {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** The path as OpenAPI writes it: `/api/v1/accounts/{namespace}/certificates`. */
   path: string;
   operationId: string;

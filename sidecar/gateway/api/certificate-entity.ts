@@ -1,7 +1,5 @@
+import { DISPLAY_NAME_ANNOTATION } from '../../../core/resources/annotations';
 import type { Condition, MtlsCertificate } from '../../../core/resources/types';
-
-/** The annotation that carries a certificate's display name. */
-export const DISPLAY_NAME_ANNOTATION = 'mtls.io/display-name';
 
 /** Whether a certificate can be used, as the hosted service words it. */
 export type CertificateState = 'Available' | 'UnAvailable' | 'Expired';

@@ -2,6 +2,7 @@ import { ErrorCode } from '../../../core/errors/codes';
 import { collectionPath, objectPath } from '../../../core/kube/api-paths';
 import { isAlreadyExists, type KubeClient } from '../../../core/kube/kube-client';
 import type { Logger } from '../../../core/log/logger';
+import { DISPLAY_NAME_ANNOTATION } from '../../../core/resources/annotations';
 import { RESOURCES } from '../../../core/resources/api-resources';
 import {
   isWrittenByProject,
@@ -14,7 +15,6 @@ import {
 } from '../../../core/resources/pkcs12-secret';
 import { API_VERSION, type MtlsCertificate } from '../../../core/resources/types';
 import { GatewayError } from '../gateway-error';
-import { DISPLAY_NAME_ANNOTATION } from './certificate-entity';
 import type { CertificateUpload } from './certificate-upload';
 
 /** The label on every object the gateway writes. */

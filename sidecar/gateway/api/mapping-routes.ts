@@ -24,7 +24,10 @@ const ITEM = `${COLLECTION}/{name}`;
 // A Kubernetes label value: the service becomes one in the mapping's workload selector.
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
-/** The mapping operations: list, get, create (with optional live validation), delete. */
+/**
+ * The mapping operations: list, get, create, activate or deactivate, delete. Creating and
+ * activating may validate the URL live first.
+ */
 export function mappingRoutes(deps: MappingRouteDeps): ApiRoute[] {
   const { mappings, certificates, validator, auth } = deps;
   return [
@@ -72,6 +75,28 @@ export function mappingRoutes(deps: MappingRouteDeps): ApiRoute[] {
       },
     },
     {
+      method: 'PATCH',
+      path: ITEM,
+      operationId: 'setMappingEnabled',
+      group: 'mappings',
+      permission: { verb: 'patch', resource: 'mtlsmappings' },
+      async handle({ req, params, caller }) {
+        const { namespace, name } = params;
+        const { enabled, validate } = readEnabledChange(await readJsonBody(req));
+
+        // Only a mapping about to carry calls is validated: deactivating sends nothing.
+        if (enabled && validate) {
+          const mapping = await mappings.get(namespace, name);
+          const match = parseUrl(mapping.spec.url);
+          const certificate = await certificates.get(namespace, mapping.spec.certificateName);
+          await auth.authorize(caller!, namespace, { verb: 'use', resource: 'mtlscertificates' });
+          await validator.validate(certificate, match);
+        }
+        const changed = await mappings.setEnabled(namespace, name, enabled);
+        return { status: 200, body: mappingEntity(changed) };
+      },
+    },
+    {
       method: 'DELETE',
       path: ITEM,
       operationId: 'deleteMapping',
@@ -115,6 +140,29 @@ function readNewMapping(value: unknown): { mapping: NewMapping; validate: boolea
     },
     validate: record.validate === true,
   };
+}
+
+// A PATCH changes whether the mapping is enabled and nothing else: other fields are refused
+// rather than ignored, so a caller never believes it changed a URL or a certificate.
+function readEnabledChange(value: unknown): { enabled: boolean; validate: boolean } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidApiRequest('expected a JSON object { enabled, validate? }');
+  }
+  const record = value as Record<string, unknown>;
+  const others = Object.keys(record).filter((key) => key !== 'enabled' && key !== 'validate');
+  if (others.length > 0) {
+    throw invalidApiRequest(
+      `only enabled (and validate) can be changed; not ${others.join(', ')}: ` +
+        'delete the mapping and create it again to change the rest',
+    );
+  }
+  if (typeof record.enabled !== 'boolean') {
+    throw invalidApiRequest('enabled is required: true to activate, false to deactivate');
+  }
+  if (record.validate !== undefined && typeof record.validate !== 'boolean') {
+    throw invalidApiRequest('validate must be true or false');
+  }
+  return { enabled: record.enabled, validate: record.validate === true };
 }
 
 function parseUrl(url: string) {

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../../../core/errors/codes';
 import { collectionPath, objectPath } from '../../../core/kube/api-paths';
-import { isAlreadyExists, type KubeClient } from '../../../core/kube/kube-client';
+import { isAlreadyExists, isNotFound, type KubeClient } from '../../../core/kube/kube-client';
 import { RESOURCES } from '../../../core/resources/api-resources';
 import { API_VERSION, type MtlsMapping } from '../../../core/resources/types';
 import { GatewayError } from '../gateway-error';
@@ -64,6 +64,21 @@ export class MappingStore {
         ErrorCode.MappingExists,
         `MtlsMapping ${mapping.name} exists already in namespace ${namespace}`,
       );
+    }
+  }
+
+  /**
+   * Activates or deactivates a mapping: a merge patch of `spec.enabled` alone, so a change
+   * another writer made to the rest of the spec meanwhile is kept. 404 when it is not there.
+   */
+  async setEnabled(namespace: string, name: string, enabled: boolean): Promise<MtlsMapping> {
+    try {
+      return await this.kube.patch<MtlsMapping>(objectPath(RESOURCES.mappings, namespace, name), {
+        spec: { enabled },
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      throw notFound(namespace, name);
     }
   }
 

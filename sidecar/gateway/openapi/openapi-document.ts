@@ -200,6 +200,25 @@ export function openApiDocument(policy: ApiAuthPolicy): Record<string, unknown> 
           summary: 'Get one mapping',
           responses: { '200': answer('The mapping', ref('Mapping')), ...problems(401, 403, 404) },
         }),
+        patch: op(
+          'mappings',
+          'patch mtlsmappings.mtls.io (and use mtlscertificates.mtls.io to validate)',
+          {
+            operationId: 'setMappingEnabled',
+            summary: 'Activate or deactivate a mapping, optionally validated live first',
+            requestBody: {
+              required: true,
+              content: {
+                ...json(ref('MappingEnabledChange')),
+                'application/merge-patch+json': { schema: ref('MappingEnabledChange') },
+              },
+            },
+            responses: {
+              '200': answer('Changed; the operator judges it again', ref('Mapping')),
+              ...problems(400, 401, 403, 404, 409, 415, 424),
+            },
+          },
+        ),
         delete: op('mappings', 'delete mtlsmappings.mtls.io', {
           operationId: 'deleteMapping',
           summary: 'Delete a mapping',

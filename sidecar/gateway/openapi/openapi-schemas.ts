@@ -175,6 +175,22 @@ export const schemas = {
       },
     },
   },
+  MappingEnabledChange: {
+    type: 'object',
+    required: ['enabled'],
+    additionalProperties: false,
+    properties: {
+      enabled: {
+        type: 'boolean',
+        description: 'true activates the mapping, false deactivates it.',
+      },
+      validate: {
+        type: 'boolean',
+        default: false,
+        description: 'When activating, call the URL over mutual TLS first (424 on failure).',
+      },
+    },
+  },
   CheckQuery: {
     type: 'object',
     required: ['namespace', 'url'],
