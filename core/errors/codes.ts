@@ -53,6 +53,7 @@ export const ErrorCode = {
   CertificateNotAvailable: 'CERTIFICATE_NOT_AVAILABLE',
   MappingNotFound: 'MAPPING_NOT_FOUND',
   MappingExists: 'MAPPING_EXISTS',
+  MappingChanged: 'MAPPING_CHANGED',
   MappingUrlInvalid: 'MAPPING_URL_INVALID',
   MappingValidationFailed: 'MAPPING_VALIDATION_FAILED',
 

@@ -3,6 +3,7 @@ import type { KubeClient } from '../../core/kube/kube-client';
 import type { MappingIndexDocument } from '../../core/mapping/index-document';
 import { RESOURCES } from '../../core/resources/api-resources';
 import type { MtlsMapping } from '../../core/resources/types';
+import { MappingStore } from '../../sidecar/gateway/api/mapping-store';
 import type { Gateway } from '../../sidecar/gateway/gateway';
 import { LoopbackPki } from '../fixtures/loopback-pki';
 import { MtlsUpstream } from '../fixtures/mtls-upstream';
@@ -118,6 +119,33 @@ describe('activating and deactivating a mapping', () => {
     const active = await mappingIn(`${path}/partner-api`, token, 'Active');
     expect(active).toMatchObject({ enabled: true, message: null });
     expect(await indexedNames(namespace, ['partner-api'])).toEqual(['partner-api']);
+  });
+
+  it('enables only the version it validated: a mapping changed since is 409', async () => {
+    const namespace = await createNamespace(kube, 'gw-activate-stale');
+    await kube.create(collectionPath(RESOURCES.mappings, namespace), {
+      apiVersion: 'mtls.io/v1alpha1',
+      kind: 'MtlsMapping',
+      metadata: { name: 'moving' },
+      spec: { url: 'https://localhost:9/v1/', certificateName: 'partner', enabled: false },
+    });
+    const validated = (await mappingOf(namespace, 'moving'))!;
+
+    // Another writer points the mapping elsewhere after the URL was validated.
+    await kube.patch(objectPath(RESOURCES.mappings, namespace, 'moving'), {
+      spec: { url: 'https://localhost:9/v2/' },
+    });
+
+    const store = new MappingStore(kube);
+    const stale = validated.metadata.resourceVersion;
+    await expect(store.setEnabled(namespace, 'moving', true, stale)).rejects.toMatchObject({
+      status: 409,
+      code: 'MAPPING_CHANGED',
+    });
+    expect((await mappingOf(namespace, 'moving'))!.spec).toMatchObject({
+      url: 'https://localhost:9/v2/',
+      enabled: false,
+    });
   });
 
   it('leaves a mapping disabled when the validation asked for fails: 424', async () => {

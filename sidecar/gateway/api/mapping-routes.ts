@@ -84,15 +84,18 @@ export function mappingRoutes(deps: MappingRouteDeps): ApiRoute[] {
         const { namespace, name } = params;
         const { enabled, validate } = readEnabledChange(await readJsonBody(req));
 
-        // Only a mapping about to carry calls is validated: deactivating sends nothing.
+        // Only a mapping about to carry calls is validated: deactivating sends nothing. What was
+        // validated is what gets enabled: the patch holds only for the version that was read.
+        let validatedVersion: string | undefined;
         if (enabled && validate) {
           const mapping = await mappings.get(namespace, name);
           const match = parseUrl(mapping.spec.url);
           const certificate = await certificates.get(namespace, mapping.spec.certificateName);
           await auth.authorize(caller!, namespace, { verb: 'use', resource: 'mtlscertificates' });
           await validator.validate(certificate, match);
+          validatedVersion = mapping.metadata.resourceVersion;
         }
-        const changed = await mappings.setEnabled(namespace, name, enabled);
+        const changed = await mappings.setEnabled(namespace, name, enabled, validatedVersion);
         return { status: 200, body: mappingEntity(changed) };
       },
     },

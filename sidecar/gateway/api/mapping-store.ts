@@ -1,6 +1,11 @@
 import { ErrorCode } from '../../../core/errors/codes';
 import { collectionPath, objectPath } from '../../../core/kube/api-paths';
-import { isAlreadyExists, isNotFound, type KubeClient } from '../../../core/kube/kube-client';
+import {
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  type KubeClient,
+} from '../../../core/kube/kube-client';
 import { RESOURCES } from '../../../core/resources/api-resources';
 import { API_VERSION, type MtlsMapping } from '../../../core/resources/types';
 import { GatewayError } from '../gateway-error';
@@ -69,14 +74,31 @@ export class MappingStore {
 
   /**
    * Activates or deactivates a mapping: a merge patch of `spec.enabled` alone, so a change
-   * another writer made to the rest of the spec meanwhile is kept. 404 when it is not there.
+   * another writer made to the rest of the spec meanwhile is kept. With `resourceVersion` the
+   * patch applies only to that version of it (the one that was validated), else 409.
+   * 404 when it is not there.
    */
-  async setEnabled(namespace: string, name: string, enabled: boolean): Promise<MtlsMapping> {
+  async setEnabled(
+    namespace: string,
+    name: string,
+    enabled: boolean,
+    resourceVersion?: string,
+  ): Promise<MtlsMapping> {
+    const precondition = resourceVersion ? { metadata: { resourceVersion } } : {};
     try {
       return await this.kube.patch<MtlsMapping>(objectPath(RESOURCES.mappings, namespace, name), {
+        ...precondition,
         spec: { enabled },
       });
     } catch (err) {
+      if (isConflict(err)) {
+        throw new GatewayError(
+          409,
+          ErrorCode.MappingChanged,
+          `MtlsMapping ${name} in namespace ${namespace} changed while it was validated; ` +
+            'send the request again',
+        );
+      }
       if (!isNotFound(err)) throw err;
       throw notFound(namespace, name);
     }
