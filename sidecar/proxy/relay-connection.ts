@@ -2,10 +2,11 @@ import type { Socket } from 'node:net';
 
 import { ErrorCode } from '../../core/errors/codes';
 
-import { downstreamHeaderLines, upstreamRequestHead } from './header-policy';
+import { upstreamRequestHead } from './header-policy';
 import { parseRequestHead, type RequestHead, type ResponseHead } from './http1-head';
-import { problemResponse, statusLine, transportFailure } from './proxy-replies';
+import { problemResponse, transportFailure } from './proxy-replies';
 import type { ProxyContext } from './proxy-context';
+import { RelayResponseWriter } from './relay-response-writer';
 import type { Decision, Outcome } from './request-gate';
 import { UpstreamExchange, type ResponseSink } from './upstream-exchange';
 
@@ -14,10 +15,6 @@ export const CLIENT_KEEP_ALIVE_MS = 5_000;
 
 // Bytes of a next (pipelined) request held while the current one is served.
 const PIPELINE_LIMIT = 64 * 1024;
-
-// As Node's server says it: clients that reuse idle connections learn when this one closes.
-const KEEP_ALIVE_HEADERS =
-  `connection: keep-alive\r\n` + `keep-alive: timeout=${CLIENT_KEEP_ALIVE_MS / 1000}\r\n`;
 
 /** Longest a client may take to send a whole request head (as Node's `headersTimeout`). */
 export const HEAD_TIMEOUT_MS = 60_000;
@@ -39,9 +36,9 @@ export class RelayConnection implements ResponseSink {
   private responseStarted = false;
   private status = 0;
   private ended = false;
-  private pendingHead: string | undefined;
   private headStartedAt = 0;
   private readonly source: string;
+  private readonly responseWriter: RelayResponseWriter;
 
   constructor(
     private readonly socket: Socket,
@@ -49,6 +46,9 @@ export class RelayConnection implements ResponseSink {
     private readonly onDone: (connection: RelayConnection) => void,
   ) {
     this.source = socket.remoteAddress ?? 'unknown';
+    this.responseWriter = new RelayResponseWriter(socket, CLIENT_KEEP_ALIVE_MS / 1000, () =>
+      this.exchange?.resume(),
+    );
     socket.setNoDelay(true);
     // Armed for the connection's life; it fires only after that long without any traffic.
     socket.setTimeout(CLIENT_KEEP_ALIVE_MS);
@@ -206,46 +206,19 @@ export class RelayConnection implements ResponseSink {
   onResponseHead(response: ResponseHead): void {
     this.responseStarted = true;
     this.status = response.status;
-    const kept = downstreamHeaderLines(response);
-    let text = statusLine(response.status);
-    for (let i = 0; i < kept.names.length; i++) text += `${kept.names[i]}: ${kept.values[i]}\r\n`;
-    if (response.framing === 'chunked') text += 'transfer-encoding: chunked\r\n';
-    else if (response.contentLength !== undefined) {
-      text += `content-length: ${response.contentLength}\r\n`;
-    }
     // A body that ends with the connection, or an answer before the whole upload: the
     // connection cannot carry another request after this one.
     if (response.framing === 'until-close' || this.bodyLeft > 0) this.closeAfter = true;
-    text += this.closeAfter ? 'connection: close\r\n' : KEEP_ALIVE_HEADERS;
-
-    // Head and first body bytes usually arrive together: they go out in one write.
-    this.pendingHead = `${text}\r\n`;
+    this.responseWriter.head(response, this.closeAfter);
   }
 
   onResponseBody(chunk: Buffer): boolean {
-    let writable: boolean;
-    if (this.pendingHead === undefined) writable = this.socket.write(chunk);
-    else {
-      this.socket.cork();
-      this.socket.write(this.pendingHead, 'latin1');
-      this.pendingHead = undefined;
-      writable = this.socket.write(chunk);
-      this.socket.uncork();
-    }
-    if (writable) return true;
-    this.socket.once('drain', this.resumeUpstream);
-    return false;
+    return this.responseWriter.body(chunk);
   }
 
   flush(): void {
-    if (this.pendingHead === undefined) return;
-    this.socket.write(this.pendingHead, 'latin1');
-    this.pendingHead = undefined;
+    this.responseWriter.flush();
   }
-
-  private readonly resumeUpstream = (): void => {
-    this.exchange?.resume();
-  };
 
   onResponseEnd(): void {
     this.flush();
@@ -254,7 +227,7 @@ export class RelayConnection implements ResponseSink {
 
   onFailure(err: Error): void {
     const route = this.route as Decision & { kind: 'route' };
-    this.pendingHead = undefined;
+    this.responseWriter.discard();
     if (this.responseStarted) {
       // Headers are gone already: the only honest signal left is to cut the response short.
       this.context.log.warn('upstream response cut short', {

@@ -1,11 +1,11 @@
-import { ChunkedBody } from './chunked-body';
-import { parseResponseHead, UpstreamProtocolError, type ResponseHead } from './http1-head';
+import type { ResponseHead } from './http1-head';
 import {
   UpstreamTimeoutError,
   type ConnectionUser,
   type TlsPool,
   type UpstreamConnection,
 } from './tls-pool';
+import { UpstreamResponseReader, type ResponseReaderEvents } from './upstream-response-reader';
 
 /** Where an exchange delivers the upstream's response. */
 export interface ResponseSink {
@@ -46,11 +46,10 @@ const enum Phase {
 
 /**
  * One request and its response over a pooled upstream connection. The request head goes out
- * with the first body bytes; the response head is parsed, the body relayed to the sink with
- * backpressure and its end found from its framing, and the connection goes back to the pool
- * when both directions ended cleanly. A request without a body that fails on a reused
- * connection before any answer is retried once on a fresh one, as the upstream may have closed
- * the idle connection just then.
+ * with the first body bytes; the response, as an UpstreamResponseReader reads it, is relayed to
+ * the sink with backpressure, and the connection goes back to the pool when both directions
+ * ended cleanly. A request without a body that fails on a reused connection before any answer
+ * is retried once on a fresh one, as the upstream may have closed the idle connection just then.
  */
 export class UpstreamExchange implements ConnectionUser {
   private connection: UpstreamConnection | undefined;
@@ -59,17 +58,27 @@ export class UpstreamExchange implements ConnectionUser {
   private pendingBytes = 0;
   private bodyLeft: number;
   private readonly hasBody: boolean;
-  private buffered: Buffer | undefined;
-  private response: ResponseHead | undefined;
-  private left = 0;
-  private chunked: ChunkedBody | undefined;
+  private readonly reader: UpstreamResponseReader;
   private retried = false;
   private writableWaiter: (() => void) | undefined;
-  private readonly deliverDecoded = (data: Buffer): void => this.deliver(data);
+  private readonly readerEvents: ResponseReaderEvents = {
+    onHead: (head) => {
+      this.phase = Phase.Body;
+      this.sink.onResponseHead(head);
+    },
+    onBody: (chunk) => this.deliver(chunk),
+    onEnd: (extraBytes) => this.finish(extraBytes),
+    onInvalid: (err) => {
+      // After the sink gave up (in onResponseHead), what the reader finds no longer matters.
+      if (this.phase === Phase.Done) return;
+      this.connection?.socket.destroy();
+      this.fail(err);
+    },
+  };
 
   constructor(
     private readonly pool: TlsPool,
-    private readonly method: string,
+    method: string,
     private readonly head: string,
     /** Bytes of the request body the caller writes; -1 for a chunked body. */
     requestBodyBytes: number,
@@ -77,9 +86,10 @@ export class UpstreamExchange implements ConnectionUser {
     initialBody: Buffer | undefined,
     private readonly sink: ResponseSink,
     /** Keep chunk framing in the body bytes handed to the sink. */
-    private readonly raw: boolean,
+    raw: boolean,
     private readonly timeoutMs: number,
   ) {
+    this.reader = new UpstreamResponseReader(method, raw, this.readerEvents);
     this.bodyLeft = requestBodyBytes;
     this.hasBody = requestBodyBytes !== 0;
     if (initialBody) {
@@ -158,12 +168,8 @@ export class UpstreamExchange implements ConnectionUser {
   };
 
   onData(chunk: Buffer): void {
-    if (this.phase === Phase.Head) {
-      this.buffered = this.buffered ? Buffer.concat([this.buffered, chunk]) : chunk;
-      this.readHead();
-      if (this.relaying) this.sink.flush();
-    } else if (this.phase === Phase.Body) {
-      this.readBody(chunk);
+    if (this.phase === Phase.Head || this.phase === Phase.Body) {
+      this.reader.read(chunk);
       if (this.relaying) this.sink.flush();
     } else {
       // Bytes after the response, or after an abort: the connection cannot be trusted again.
@@ -180,7 +186,7 @@ export class UpstreamExchange implements ConnectionUser {
   }
 
   onClose(): void {
-    if (this.phase === Phase.Body && this.response?.framing === 'until-close') {
+    if (this.phase === Phase.Body && this.reader.head?.framing === 'until-close') {
       this.phase = Phase.Done;
       this.connection = undefined;
       this.sink.onResponseEnd();
@@ -198,76 +204,6 @@ export class UpstreamExchange implements ConnectionUser {
     this.fail(err);
   }
 
-  private readHead(): void {
-    for (;;) {
-      let head: ResponseHead | undefined;
-      try {
-        head = parseResponseHead(this.buffered as Buffer, this.method);
-      } catch (err) {
-        this.connection?.socket.destroy();
-        this.fail(err as Error);
-        return;
-      }
-      if (!head) return;
-
-      const rest = (this.buffered as Buffer).subarray(head.headBytes);
-      this.buffered = rest.length > 0 ? rest : undefined;
-      if (head.status === 101) {
-        this.connection?.socket.destroy();
-        this.fail(new UpstreamProtocolError('switching protocols unasked'));
-        return;
-      }
-      // Interim responses (100 Continue, 103 Early Hints) are not relayed, as before.
-      if (head.status < 200) {
-        if (this.buffered) continue;
-        return;
-      }
-
-      this.response = head;
-      this.phase = Phase.Body;
-      if (head.framing === 'chunked') this.chunked = new ChunkedBody();
-      this.left = head.length;
-      this.sink.onResponseHead(head);
-      if (this.phase !== Phase.Body) return;
-      if (head.framing === 'none') {
-        this.finish(this.buffered !== undefined);
-        return;
-      }
-      const body = this.buffered;
-      this.buffered = undefined;
-      if (body) this.readBody(body);
-      return;
-    }
-  }
-
-  private readBody(chunk: Buffer): void {
-    const response = this.response as ResponseHead;
-    if (response.framing === 'until-close') {
-      this.deliver(chunk);
-      return;
-    }
-
-    let end: number;
-    if (response.framing === 'length') {
-      end = Math.min(chunk.length, this.left);
-      this.left -= end;
-      if (end > 0) this.deliver(end === chunk.length ? chunk : chunk.subarray(0, end));
-      if (this.left > 0) return;
-    } else {
-      const chunked = this.chunked as ChunkedBody;
-      try {
-        end = chunked.read(chunk, 0, this.raw ? undefined : this.deliverDecoded);
-      } catch (err) {
-        this.connection?.socket.destroy();
-        this.fail(err as Error);
-        return;
-      }
-      if (this.raw) this.deliver(end < 0 ? chunk : chunk.subarray(0, end));
-      if (end < 0) return;
-    }
-    this.finish(end < chunk.length);
-  }
-
   private deliver(chunk: Buffer): void {
     if (this.phase !== Phase.Body) return;
     if (this.sink.onResponseBody(chunk)) return;
@@ -283,7 +219,7 @@ export class UpstreamExchange implements ConnectionUser {
     this.phase = Phase.Done;
     const connection = this.connection as UpstreamConnection;
     this.connection = undefined;
-    const response = this.response as ResponseHead;
+    const response = this.reader.head as ResponseHead;
     if (connection.socket.isPaused()) {
       // The client was slow to take the last bytes: the connection gets its timeout back.
       connection.socket.setTimeout(this.timeoutMs);
@@ -305,7 +241,7 @@ export class UpstreamExchange implements ConnectionUser {
       connection.reused &&
       !this.retried &&
       this.phase === Phase.Head &&
-      this.buffered === undefined &&
+      !this.reader.holdsPartialHead &&
       !this.hasBody;
     if (connection) this.pool.discard(connection);
     this.connection = undefined;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 
-import { analyzePkcs12 } from '../../core/certificate';
 import { ErrorCode } from '../../core/errors/codes';
 import { readCertificatePems, SourceDataError } from './mapping-index-reader';
+import type { Pkcs12Analyses } from './pkcs12-analyses';
 
 /**
  * One certificate of the standalone file: a PEM chain and key, or a PKCS#12 file whose password
@@ -56,12 +56,14 @@ export function readCertificateEntries(file: string, value: unknown): FileCertif
 
 /**
  * Reads an entry's key material as PEM. A PKCS#12 file goes through the same analysis as an
- * upload, and only the PEM it is normalized to reaches TLS.
+ * upload (reused while the file and password are unchanged), and only the PEM it is normalized
+ * to reaches TLS.
  */
 export function loadCertificateEntry(
   file: string,
   entry: FileCertificateEntry,
   resolve: (name: string) => string,
+  pkcs12: Pkcs12Analyses,
 ): { chainPem: string; privateKeyPem: string } {
   const where = `certificate ${entry.name}`;
   const read = (what: string, name: string): Buffer => {
@@ -81,7 +83,7 @@ export function loadCertificateEntry(
 
   // The password is the first line, so a file written by echo works as one written by printf.
   const password = read('passwordFile', entry.passwordFile).toString('utf8').split(/\r?\n/, 1)[0];
-  const analysis = analyzePkcs12(read('p12File', entry.p12File), password);
+  const analysis = pkcs12.analysisOf(entry.name, read('p12File', entry.p12File), password);
   if (!analysis.usable || !analysis.bundle) {
     const problems = analysis.problems.map((problem) => problem.message).join('; ');
     const code = analysis.problems[0]?.code ?? ErrorCode.SidecarConfigFileInvalid;

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { renameSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { analyzePkcs12 } from '../../core/certificate';
 import type { MtlsError } from '../../core/errors/codes';
 import { createLogger } from '../../core/log/logger';
 import { LoopbackPki, type IssuedCertificate } from '../../test/fixtures/loopback-pki';
@@ -47,7 +48,7 @@ describe('FileCertificateSource', () => {
     expect(source.current()).toBe(loaded);
 
     writeSidecarFile(pki, [{ name: 'partner', ...pick(second) }], [mapping], file);
-    await waitFor(() => source.current()?.certificates.get('partner')?.version === 2);
+    await waitFor(() => source.current()?.certificates.get('partner')?.version === 2, file);
     expect(source.current()!.mappings[0].certificate.vaultVersion).toBe(2);
     expect(seen.length).toBeGreaterThanOrEqual(2);
     await source.stop();
@@ -102,7 +103,7 @@ describe('FileCertificateSource with a PKCS#12 file', () => {
 
     // The password file is watched: a wrong password is reported and the last good one kept.
     writeFileSync(passwordFile, 'not-the-password\n');
-    await waitFor(() => lines.some((line) => line.fields.err !== undefined));
+    await waitFor(() => lines.some((line) => line.fields.err !== undefined), passwordFile);
     // A poll may catch the file half-written as well: every reload tried is the same refusal.
     const reported = new Set(lines.map(({ message, fields }) => `${message}: ${errCode(fields)}`));
     expect([...reported]).toEqual([
@@ -114,7 +115,43 @@ describe('FileCertificateSource with a PKCS#12 file', () => {
     const renewedFile = exportP12(pki, renewed, 'p12-Secret-2');
     writeFileSync(passwordFile, 'p12-Secret-2');
     writeSidecarFile(pki, [{ name: 'p12', p12File: renewedFile, passwordFile }], [mapping], file);
-    await waitFor(() => source.current()?.certificates.get('p12')?.version === 2);
+    await waitFor(() => source.current()?.certificates.get('p12')?.version === 2, file);
+    expect(source.current()!.certificates.get('p12')!.chainPem).toContain(renewed.certPem.trim());
+    await source.stop();
+  });
+
+  it('opens an unchanged P12 once across reloads, and a changed one again', async () => {
+    const p12File = exportP12(pki, issued, 'kept-Secret');
+    const passwordFile = path.join(pki.dir, 'kept.password');
+    writeFileSync(passwordFile, 'kept-Secret\n');
+    const entry = { name: 'p12', p12File, passwordFile };
+    const file = writeSidecarFile(pki, [entry], [mapping], path.join(pki.dir, 'kept.yaml'));
+    let opened = 0;
+    const source = new FileCertificateSource({
+      file,
+      namespace: 'shop',
+      log,
+      pollIntervalMs: 20,
+      analysePkcs12: (bytes, password) => {
+        opened += 1;
+        return analyzePkcs12(bytes, password);
+      },
+    });
+
+    await source.start();
+    const loaded = source.current()!.certificates.get('p12');
+    // Another mapping changes the YAML: the whole file is read again, the P12 is not opened.
+    const other = { ...mapping, name: 'other', host: 'other.partner.example' };
+    writeSidecarFile(pki, [entry], [mapping, other], file);
+    await waitFor(() => source.current()!.mappings.length === 2, file);
+    expect(opened).toBe(1);
+    expect(source.current()!.certificates.get('p12')).toEqual(loaded);
+
+    // New bytes under the same name, moved in whole so that no poll sees half a file.
+    const renewed = pki.client('p12-kept-renewed', 'from-kept-renewed-p12');
+    renameSync(exportP12(pki, renewed, 'kept-Secret'), p12File);
+    await waitFor(() => source.current()!.certificates.get('p12')!.version === 2, p12File);
+    expect(opened).toBe(2);
     expect(source.current()!.certificates.get('p12')!.chainPem).toContain(renewed.certPem.trim());
     await source.stop();
   });
@@ -138,7 +175,7 @@ describe('FileCertificateSource with a PKCS#12 file', () => {
     expect(source.current()).toBeUndefined();
 
     writeFileSync(passwordFile, 'right-password\n');
-    await waitFor(() => source.current()?.certificates.has('billing') === true);
+    await waitFor(() => source.current()?.certificates.has('billing') === true, passwordFile);
     await source.stop();
   });
 
@@ -196,6 +233,13 @@ function pick(issued: { certFile: string; keyFile: string }): {
   return { certFile: issued.certFile, keyFile: issued.keyFile };
 }
 
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+/**
+ * Waits for `condition`. A poller notices a change only after its first look at the file, which
+ * a busy machine may take after the test's write: `changed` is touched now and then meanwhile.
+ */
+async function waitFor(condition: () => boolean, changed?: string): Promise<void> {
+  for (let waited = 1; !condition(); waited++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (changed !== undefined && waited % 10 === 0) utimesSync(changed, new Date(), new Date());
+  }
 }

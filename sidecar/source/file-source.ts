@@ -19,6 +19,7 @@ import {
   readCertificateEntries,
 } from './file-certificates';
 import { readIndexedMapping } from './mapping-index-reader';
+import { Pkcs12Analyses, type Pkcs12Analyser } from './pkcs12-analyses';
 import { SnapshotListeners } from './snapshot-listeners';
 
 /** Options of the standalone file source. */
@@ -28,6 +29,8 @@ export type FileSourceOptions = {
   log: Logger;
   /** How often the file and the PEM files it names are polled for changes. */
   pollIntervalMs?: number;
+  /** Opens a PKCS#12 file; the shared certificate analysis when absent (tests count calls). */
+  analysePkcs12?: Pkcs12Analyser;
 };
 
 /**
@@ -44,16 +47,20 @@ export type FileSourceOptions = {
  *         trustedCaFile: partner-ca.crt
  *
  * Relative paths are read from the file's folder. The file and every file it names are polled;
- * any change reloads the whole file. A certificate's version grows when its PEM changes.
+ * any change reloads the whole file (a PKCS#12 file whose bytes and password are unchanged is
+ * not opened again). A certificate's version grows when its PEM changes.
  */
 export class FileCertificateSource implements CertificateSource {
   private snapshot: CertificateSnapshot | undefined;
   private readonly listeners = new SnapshotListeners();
   private readonly versions = new Map<string, { digest: string; version: number }>();
+  private readonly pkcs12: Pkcs12Analyses;
   private watched = new Set<string>();
   private stopped = false;
 
-  constructor(private readonly options: FileSourceOptions) {}
+  constructor(private readonly options: FileSourceOptions) {
+    this.pkcs12 = new Pkcs12Analyses(options.analysePkcs12);
+  }
 
   async start(): Promise<void> {
     this.reloadWatching();
@@ -101,7 +108,7 @@ export class FileCertificateSource implements CertificateSource {
     const certificates = new Map<string, LoadedCertificate>();
     for (const entry of declared) {
       files.push(...entryFiles(entry).map(resolve));
-      const pems = loadCertificateEntry(file, entry, resolve);
+      const pems = loadCertificateEntry(file, entry, resolve, this.pkcs12);
       certificates.set(entry.name, {
         ...pems,
         version: this.versionOf(entry.name, pems.chainPem + pems.privateKeyPem),
@@ -127,6 +134,7 @@ export class FileCertificateSource implements CertificateSource {
       return readIndexedMapping(`${file}: mappings[${i}]`, entry, versionOf, () => file);
     });
 
+    this.pkcs12.keepOnly(new Set(certificates.keys()));
     this.snapshot = { namespace, mappings, certificates, syncedAt: Date.now() };
     for (const err of this.listeners.publish(this.snapshot)) {
       this.options.log.error('snapshot listener failed', { err });

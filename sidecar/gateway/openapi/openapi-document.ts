@@ -51,7 +51,11 @@ const forwardingHeaders = [
   ['LP-forward-url', true, 'The absolute URL to call over mutual TLS.'],
   ['LP-service-name', false, 'The calling service: selects mappings made for it.'],
   ['LP-authorization-override', false, 'Sent upstream as Authorization.'],
-  ['LP-stop-if-certificate-not-found', false, '`true`: refuse instead of a passthrough.'],
+  [
+    'LP-stop-if-certificate-not-found',
+    false,
+    '`true` in any letter case: refuse instead of a passthrough; any other value is false.',
+  ],
 ].map(([header, required, description]) => ({
   name: header,
   in: 'header',
