@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
 
-import { analyzePkcs12, type CertificateAnalysis } from '../../core/certificate';
+import type * as CertificateAnalysisModule from '../../core/certificate';
+import type { CertificateAnalysis } from '../../core/certificate';
 
 /** Opens and checks a PKCS#12 file with its password, as an upload is checked. */
 export type Pkcs12Analyser = (bytes: Buffer, password: string) => CertificateAnalysis;
+
+// The analysis brings node-forge, some 10 MB of resident memory that a sidecar next to every pod
+// needs only when its standalone file names a PKCS#12 (from Vault it reads the operator's PEM).
+const analyzeOnDemand: Pkcs12Analyser = (bytes, password) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const analysis: typeof CertificateAnalysisModule = require('../../core/certificate');
+  return analysis.analyzePkcs12(bytes, password);
+};
 
 /**
  * The usable analyses of the standalone file's PKCS#12 files, one per certificate name, kept by
@@ -14,7 +23,7 @@ export type Pkcs12Analyser = (bytes: Buffer, password: string) => CertificateAna
 export class Pkcs12Analyses {
   private readonly known = new Map<string, { digest: string; analysis: CertificateAnalysis }>();
 
-  constructor(private readonly analyse: Pkcs12Analyser = analyzePkcs12) {}
+  constructor(private readonly analyse: Pkcs12Analyser = analyzeOnDemand) {}
 
   /** The analysis of the named certificate's file, reused when its bytes and password are. */
   analysisOf(name: string, bytes: Buffer, password: string): CertificateAnalysis {
