@@ -28,6 +28,11 @@ export function isConflict(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 409;
 }
 
+/** True when the apiserver refused a request as invalid (a failed JSON patch test among them). */
+export function isInvalid(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 422;
+}
+
 /** True when a watch or list resumed from a resourceVersion the apiserver no longer keeps. */
 export function isGone(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 410;

@@ -137,15 +137,24 @@ describe('activating and deactivating a mapping', () => {
     });
 
     const store = new MappingStore(kube);
-    const stale = validated.metadata.resourceVersion;
-    await expect(store.setEnabled(namespace, 'moving', true, stale)).rejects.toMatchObject({
-      status: 409,
-      code: 'MAPPING_CHANGED',
-    });
+    await expect(store.setEnabled(namespace, 'moving', true, validated.spec)).rejects.toMatchObject(
+      {
+        status: 409,
+        code: 'MAPPING_CHANGED',
+      },
+    );
     expect((await mappingOf(namespace, 'moving'))!.spec).toMatchObject({
       url: 'https://localhost:9/v2/',
       enabled: false,
     });
+
+    // A write to its status alone (the operator's) does not stand in the way.
+    const current = (await mappingOf(namespace, 'moving'))!;
+    await kube.patch(`${objectPath(RESOURCES.mappings, namespace, 'moving')}/status`, {
+      status: { observedGeneration: current.metadata.generation },
+    });
+    const enabled = await store.setEnabled(namespace, 'moving', true, current.spec);
+    expect(enabled.spec).toMatchObject({ url: 'https://localhost:9/v2/', enabled: true });
   });
 
   it('leaves a mapping disabled when the validation asked for fails: 424', async () => {

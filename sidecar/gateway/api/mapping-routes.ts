@@ -1,5 +1,6 @@
 import { ErrorCode } from '../../../core/errors/codes';
 import { MappingUrlError, parseMappingUrl } from '../../../core/mapping/url-match';
+import type { MtlsMapping } from '../../../core/resources/types';
 import type { GatewayAuth } from '../auth/gateway-auth';
 import { GatewayError, invalidApiRequest } from '../gateway-error';
 import type { ApiRoute } from './api-router';
@@ -85,17 +86,17 @@ export function mappingRoutes(deps: MappingRouteDeps): ApiRoute[] {
         const { enabled, validate } = readEnabledChange(await readJsonBody(req));
 
         // Only a mapping about to carry calls is validated: deactivating sends nothing. What was
-        // validated is what gets enabled: the patch holds only for the version that was read.
-        let validatedVersion: string | undefined;
+        // validated is what gets enabled: the change holds only for the URL and certificate read.
+        let validated: MtlsMapping['spec'] | undefined;
         if (enabled && validate) {
           const mapping = await mappings.get(namespace, name);
           const match = parseUrl(mapping.spec.url);
           const certificate = await certificates.get(namespace, mapping.spec.certificateName);
           await auth.authorize(caller!, namespace, { verb: 'use', resource: 'mtlscertificates' });
           await validator.validate(certificate, match);
-          validatedVersion = mapping.metadata.resourceVersion;
+          validated = mapping.spec;
         }
-        const changed = await mappings.setEnabled(namespace, name, enabled, validatedVersion);
+        const changed = await mappings.setEnabled(namespace, name, enabled, validated);
         return { status: 200, body: mappingEntity(changed) };
       },
     },

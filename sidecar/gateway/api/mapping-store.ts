@@ -2,8 +2,9 @@ import { ErrorCode } from '../../../core/errors/codes';
 import { collectionPath, objectPath } from '../../../core/kube/api-paths';
 import {
   isAlreadyExists,
-  isConflict,
+  isInvalid,
   isNotFound,
+  PatchType,
   type KubeClient,
 } from '../../../core/kube/kube-client';
 import { RESOURCES } from '../../../core/resources/api-resources';
@@ -73,25 +74,32 @@ export class MappingStore {
   }
 
   /**
-   * Activates or deactivates a mapping: a merge patch of `spec.enabled` alone, so a change
-   * another writer made to the rest of the spec meanwhile is kept. With `resourceVersion` the
-   * patch applies only to that version of it (the one that was validated), else 409.
-   * 404 when it is not there.
+   * Activates or deactivates a mapping, changing `spec.enabled` alone, so a change another
+   * writer made to the rest of the spec meanwhile is kept. With `validated` the change applies
+   * only while the mapping still names that URL and certificate (a status write in between does
+   * not count), else 409. 404 when it is not there.
    */
   async setEnabled(
     namespace: string,
     name: string,
     enabled: boolean,
-    resourceVersion?: string,
+    validated?: Pick<MtlsMapping['spec'], 'url' | 'certificateName'>,
   ): Promise<MtlsMapping> {
-    const precondition = resourceVersion ? { metadata: { resourceVersion } } : {};
+    const path = objectPath(RESOURCES.mappings, namespace, name);
     try {
-      return await this.kube.patch<MtlsMapping>(objectPath(RESOURCES.mappings, namespace, name), {
-        ...precondition,
-        spec: { enabled },
-      });
+      if (!validated) return await this.kube.patch<MtlsMapping>(path, { spec: { enabled } });
+      return await this.kube.patch<MtlsMapping>(
+        path,
+        [
+          { op: 'test', path: '/spec/url', value: validated.url },
+          { op: 'test', path: '/spec/certificateName', value: validated.certificateName },
+          { op: 'add', path: '/spec/enabled', value: enabled },
+        ],
+        PatchType.json,
+      );
     } catch (err) {
-      if (isConflict(err)) {
+      // The apiserver answers a failed JSON patch test as an invalid request.
+      if (validated && isInvalid(err)) {
         throw new GatewayError(
           409,
           ErrorCode.MappingChanged,
