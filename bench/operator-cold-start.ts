@@ -9,6 +9,8 @@ import { KubeClient } from '../core/kube/kube-client';
 import { connectionFromKubeconfig } from '../core/kube/kube-connection';
 import { RESOURCES } from '../core/resources/api-resources';
 
+import { interpreterFlags } from './peers';
+
 // Cold start of the operator: 1,000 MtlsCertificates from PKCS#12 Secrets across 10 namespaces
 // exist before it starts; measured is the time until all are Ready, and its peak RSS.
 
@@ -54,14 +56,12 @@ export async function measureOperatorColdStart(envFile: string): Promise<Figures
   await runConcurrently(jobs, 16);
 
   const startedAt = process.hrtime.bigint();
-  const operator = spawn(
-    process.execPath,
-    [path.resolve(__dirname, '../../bin/mtls-operator.js')],
-    {
-      env: { ...process.env, ...env, MTLS_PROBE_PORT: '0', MTLS_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  // Run as users run it: with the V8 flags of the program's interpreter line.
+  const bin = path.resolve(__dirname, '../../bin/mtls-operator.js');
+  const operator = spawn(process.execPath, [...interpreterFlags(bin), bin], {
+    env: { ...process.env, ...env, MTLS_PROBE_PORT: '0', MTLS_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   let peakKb = 0;
   const total = NAMESPACES * PER_NAMESPACE;
   try {

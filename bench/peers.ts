@@ -36,7 +36,7 @@ export async function startUpstream(certs: PeerCertificates): Promise<Peer> {
 const SIDECAR_BIN = path.join(__dirname, '../../bin/mtls-sidecar.js');
 
 /** The node flags of a script's `#!/usr/bin/env -S node ...` line, to start it as users do. */
-function interpreterFlags(script: string): string[] {
+export function interpreterFlags(script: string): string[] {
   const first = readFileSync(script, 'utf8').split('\n', 1)[0];
   const flags = /^#!.*\bnode\b(.*)$/.exec(first)?.[1] ?? '';
   return flags.split(' ').filter(Boolean);
