@@ -102,6 +102,7 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
           vaultMount: config.vaultMount,
           log: context.log,
           now,
+          adoptedRecheckMs: config.adoptedRecheckMs,
           onExpiry: (namespace, name, notAfter) => metrics.setExpiry(namespace, name, notAfter),
         },
         context.namespace,
@@ -110,6 +111,7 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
     logger: log,
     metrics: controllerMetrics,
     workers: config.workers,
+    resyncMs: config.resyncMs,
   });
   const namespaceController = new Controller({
     kind: 'MtlsMapping',
@@ -135,6 +137,10 @@ export async function startOperator(environment: OperatorEnvironment): Promise<R
     logger: log,
     metrics: controllerMetrics,
     workers: config.workers,
+    resyncMs: config.resyncMs,
+    // A namespace with certificates and no mapping left may still hold an index to empty.
+    resyncKeys: () =>
+      [...mappings.list(), ...certificates.list()].map((o) => `${o.metadata!.namespace}/`),
   });
   const controllers = [certificateController, namespaceController];
 

@@ -40,3 +40,18 @@ describe('the webhook options of the operator', () => {
     );
   });
 });
+
+describe('the durations of the operator', () => {
+  it('refuse zero, which would turn the Vault timeout off or make a recheck spin', () => {
+    for (const flag of ['--vault-timeout', '--adopted-recheck-interval', '--resync-interval']) {
+      expect(() => parseOptions(OPERATOR_OPTIONS, [flag, '0s'], base)).toThrow(
+        `${flag} is invalid: expected a duration above zero, such as 15s, got '0s'`,
+      );
+    }
+  });
+
+  it('recheck adopted Vault paths every 2 minutes and resync everything every 10', () => {
+    const config = parseOptions(OPERATOR_OPTIONS, ['--adopted-recheck-interval', '30s'], base);
+    expect(config).toMatchObject({ adoptedRecheckMs: 30_000, resyncMs: 600_000 });
+  });
+});

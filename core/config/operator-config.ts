@@ -1,7 +1,7 @@
 import os from 'node:os';
 
 import { ConfigError, describeOptions, parseOptions, type OptionValues } from './options';
-import { durationMs, httpsUrl, httpUrl, integer, oneOf, text } from './parsers';
+import { httpsUrl, httpUrl, integer, oneOf, positiveDurationMs, text } from './parsers';
 
 /** The options of `mtls-operator`, from flags or the environment. */
 export const OPERATOR_OPTIONS = {
@@ -50,8 +50,26 @@ export const OPERATOR_OPTIONS = {
     flag: 'vault-timeout',
     env: 'MTLS_VAULT_TIMEOUT',
     description: 'bound on every Vault request',
-    parse: durationMs,
+    parse: positiveDurationMs,
     default: 5000,
+  },
+  adoptedRecheckMs: {
+    flag: 'adopted-recheck-interval',
+    env: 'MTLS_ADOPTED_RECHECK_INTERVAL',
+    description:
+      'how often a certificate adopted from a Vault path (spec.source.vault) is read again, ' +
+      'to see a new version written there or a missing path that appeared',
+    parse: positiveDurationMs,
+    default: 120_000,
+  },
+  resyncMs: {
+    flag: 'resync-interval',
+    env: 'MTLS_RESYNC_INTERVAL',
+    description:
+      'how often every certificate and namespace is reconciled again, which rewrites bundles ' +
+      'and indexes missing from Vault and picks up changed trusted-CA ConfigMaps',
+    parse: positiveDurationMs,
+    default: 600_000,
   },
   tokenFile: {
     flag: 'token-file',
@@ -99,7 +117,7 @@ export const OPERATOR_OPTIONS = {
     flag: 'lease-duration',
     env: 'MTLS_LEASE_DURATION',
     description: 'how long a leader holds the Lease without renewing it',
-    parse: durationMs,
+    parse: positiveDurationMs,
     default: 15_000,
   },
   identity: {
@@ -113,7 +131,7 @@ export const OPERATOR_OPTIONS = {
     flag: 'live-validation-timeout',
     env: 'MTLS_LIVE_VALIDATION_TIMEOUT',
     description: "bound on a mapping's live mutual-TLS handshake",
-    parse: durationMs,
+    parse: positiveDurationMs,
     default: 5000,
   },
   webhook: {

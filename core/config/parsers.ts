@@ -28,6 +28,13 @@ export function durationMs(raw: string): number {
   return Number(match[1]) * DURATION_UNITS[match[2]];
 }
 
+/** A duration above zero, for a bound or an interval that zero would turn off or make a spin. */
+export function positiveDurationMs(raw: string): number {
+  const value = durationMs(raw);
+  if (value <= 0) throw new Error(`expected a duration above zero, such as 15s, got '${raw}'`);
+  return value;
+}
+
 /** One of a fixed set of words. */
 export function oneOf<T extends string>(...choices: T[]): (raw: string) => T {
   return (raw) => {

@@ -31,6 +31,8 @@ export type CertificateReconcilerDeps = {
   vaultMount: string;
   log: Logger;
   now: () => Date;
+  /** How often a certificate adopted from a Vault path is read again; never when absent. */
+  adoptedRecheckMs?: number;
   /** Called with a certificate's expiry, or undefined when it has none any more. */
   onExpiry?: (namespace: string, name: string, notAfter: Date | undefined) => void;
 };
@@ -62,7 +64,7 @@ export async function reconcileCertificate(
   }
 
   try {
-    return await syncCertificate(deps, certificate);
+    return recheckAdopted(deps, certificate, await syncCertificate(deps, certificate));
   } catch (err) {
     if (!isVaultError(err)) throw err;
     // Vault cannot be asked about the last good version now; what status names stays served.
@@ -284,6 +286,18 @@ async function finalizeCertificate(
   );
   deps.onExpiry?.(namespace, name, undefined);
   return {};
+}
+
+// Nothing tells of a write to a Vault path, so an adopted one is read again within the interval:
+// a new version is taken up, and a missing or malformed one is looked at again after a refusal.
+function recheckAdopted(
+  deps: CertificateReconcilerDeps,
+  certificate: MtlsCertificate,
+  result: ReconcileResult,
+): ReconcileResult {
+  const interval = deps.adoptedRecheckMs;
+  if (!certificate.spec.source.vault || !interval) return result;
+  return { requeueAfterMs: Math.min(result.requeueAfterMs ?? interval, interval) };
 }
 
 function requeueAt(when: Date | undefined, now: Date): ReconcileResult {

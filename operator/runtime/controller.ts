@@ -59,6 +59,13 @@ export type ControllerOptions<T extends InformedObject> = {
    * whole namespace at once keys by `namespace/`.
    */
   keyOf?: (object: T) => string;
+  /**
+   * Reconcile every key again this often, so that what changed outside the watched objects
+   * (data lost in Vault, a ConfigMap nothing watches) is repaired. None when absent.
+   */
+  resyncMs?: number;
+  /** The keys a resync queues; default the key of every primary object. */
+  resyncKeys?: () => string[];
 };
 
 /** An update filter that skips changes to status and metadata alone, like a generation bump. */
@@ -75,6 +82,7 @@ export class Controller<T extends InformedObject = InformedObject> {
   private readonly queue: WorkQueue<string>;
   private readonly log: Logger;
   private stopped = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private markStopped: () => void = () => undefined;
   private readonly stopRequested = new Promise<void>((resolve) => (this.markStopped = resolve));
 
@@ -130,6 +138,7 @@ export class Controller<T extends InformedObject = InformedObject> {
 
     const workers = this.options.workers ?? 2;
     this.queue.run((key) => this.reconcileKey(key), workers);
+    this.startResync();
     this.log.info('controller started', { workers });
   }
 
@@ -140,11 +149,26 @@ export class Controller<T extends InformedObject = InformedObject> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.markStopped();
+    clearInterval(this.resyncTimer);
     this.options.informer.stop();
     for (const watched of this.options.watches ?? []) watched.informer.stop();
 
     await this.queue.shutDown();
     this.log.info('controller stopped');
+  }
+
+  // Level-based reconciles make a resync cheap: each reads the world and writes only what differs.
+  private startResync(): void {
+    const { resyncMs, resyncKeys } = this.options;
+    if (!resyncMs) return;
+    const keyOf = this.options.keyOf ?? objectKey;
+    const keys = resyncKeys ?? (() => this.options.informer.list().map(keyOf));
+    this.resyncTimer = setInterval(() => {
+      const queued = new Set(keys());
+      for (const key of queued) this.enqueue(key);
+      this.log.debug('resync queued', { keys: queued.size });
+    }, resyncMs);
+    this.resyncTimer.unref();
   }
 
   private async reconcileKey(key: string): Promise<void> {

@@ -15,6 +15,7 @@ const SCRIPTS = path.resolve(__dirname, '../ground');
 export type GroundEnv = {
   KUBECONFIG: string;
   KUBE_API_URL: string;
+  ETCD_URL: string;
   VAULT_ADDR: string;
   VAULT_TOKEN: string;
   MTLS_CLUSTER_DIR: string;

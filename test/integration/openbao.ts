@@ -45,6 +45,16 @@ export class StandaloneOpenBao {
     throw new Error(`OpenBao did not start on port ${this.port}`);
   }
 
+  /** Freezes the server: connections are accepted by the kernel and never answered. */
+  freeze(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** Lets a frozen server run again, with its data intact. */
+  thaw(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   /** Kills the server at once, as a crash or a network cut would look to its clients. */
   async kill(): Promise<void> {
     const child = this.process;

@@ -48,14 +48,18 @@ export async function runOperator(options: Partial<OperatorConfig> = {}): Promis
 }
 
 /** An admin Vault client for the ground's OpenBao. */
-export function adminVault(address = readGroundEnv().VAULT_ADDR) {
-  return vault({ endpoint: address, token: readGroundEnv().VAULT_TOKEN });
+export function adminVault(address = readGroundEnv().VAULT_ADDR, token?: string) {
+  return vault({ endpoint: address, token: token ?? readGroundEnv().VAULT_TOKEN });
 }
 
 /** Reads the latest data of a KV v2 secret under `secret/`, or undefined when there is none. */
-export async function readKv<T = Record<string, unknown>>(path: string, address?: string) {
+export async function readKv<T = Record<string, unknown>>(
+  path: string,
+  address?: string,
+  token?: string,
+) {
   try {
-    const body = await adminVault(address).read(`secret/data/${path}`);
+    const body = await adminVault(address, token).read(`secret/data/${path}`);
     return { data: body.data.data as T, version: body.data.metadata.version as number };
   } catch (err) {
     if ((err as { response?: { statusCode?: number } }).response?.statusCode === 404)

@@ -49,13 +49,13 @@ it('a restarted operator writes nothing that is already in place', async () => {
   await first.stop();
 
   const second = await runOperator();
-  await eventualValue(async () => {
-    const lines = await metric(
-      second.probePort,
-      'mtls_operator_reconcile_total{kind="MtlsMapping"',
-    );
-    return lines.length > 0 ? true : undefined;
-  }, 'the restarted operator to reconcile');
+  // Both controllers have looked at their objects, so a duplicate write would have happened.
+  for (const kind of ['MtlsCertificate', 'MtlsMapping']) {
+    await eventualValue(async () => {
+      const lines = await metric(second.probePort, `mtls_operator_reconcile_total{kind="${kind}"`);
+      return lines.length > 0 ? true : undefined;
+    }, `the restarted operator to reconcile its ${kind}s`);
+  }
   await new Promise((resolve) => setTimeout(resolve, 1000));
   await second.stop();
 
@@ -75,10 +75,16 @@ it('stays ready through a Vault outage, reporting VaultUnavailable and vault_up 
     vaultAddress: bao.address,
     vaultToken: bao.token,
     vaultTimeoutMs: 1000,
+    resyncMs: 1000,
   });
   try {
     await certificateIn(resources, 'before');
     await resources.waitForReason('certificate', 'before', 'Synced');
+    const stored = await readKv(
+      `mtls/${resources.namespace}/certificates/before`,
+      bao.address,
+      bao.token,
+    );
 
     await bao.kill();
     await certificateIn(resources, 'during');
@@ -92,8 +98,14 @@ it('stays ready through a Vault outage, reporting VaultUnavailable and vault_up 
       'mtls_operator_vault_up 0',
     ]);
 
+    // The dev server comes back empty: the resync writes again what the outage lost.
     await bao.resume();
     await resources.waitForReason('certificate', 'during', 'Synced');
+    const restored = await eventualValue(
+      () => readKv(`mtls/${resources.namespace}/certificates/before`, bao.address, bao.token),
+      'the certificate stored before the outage to be back in Vault',
+    );
+    expect(restored.data).toEqual(stored!.data);
     expect((await fetch(`http://127.0.0.1:${operator.probePort}/readyz`)).status).toBe(200);
     expect(await metric(operator.probePort, 'mtls_operator_vault_up ')).toEqual([
       'mtls_operator_vault_up 1',
@@ -103,6 +115,67 @@ it('stays ready through a Vault outage, reporting VaultUnavailable and vault_up 
     await bao.kill();
   }
 }, 90_000);
+
+it('times out on a Vault that stops answering, and recovers when it answers again', async () => {
+  const bao = await StandaloneOpenBao.start();
+  const resources = new Resources(uniqueName('frozen'));
+  await resources.createNamespace();
+  const operator = await runOperator({
+    vaultAddress: bao.address,
+    vaultToken: bao.token,
+    vaultTimeoutMs: 500,
+  });
+  try {
+    await certificateIn(resources, 'steady');
+    await resources.waitForReason('certificate', 'steady', 'Synced');
+
+    bao.freeze();
+    await certificateIn(resources, 'stalled');
+    const unavailable = await resources.waitForReason('certificate', 'stalled', 'VaultUnavailable');
+    expect(unavailable.status?.conditions?.[0].message).toContain(bao.address);
+
+    bao.thaw();
+    await resources.waitForReason('certificate', 'stalled', 'Synced');
+    expect(
+      await readKv(`mtls/${resources.namespace}/certificates/stalled`, bao.address, bao.token),
+    ).toBeDefined();
+  } finally {
+    bao.thaw();
+    await operator.stop();
+    await bao.kill();
+  }
+}, 90_000);
+
+it('takes up an adopted Vault path once it is written, and each new version after', async () => {
+  const resources = new Resources(uniqueName('adopt'));
+  await resources.createNamespace();
+  const operator = await runOperator({ adoptedRecheckMs: 500 });
+  const path = `teams/${resources.namespace}/late`;
+  const write = () =>
+    adminVault().write(`secret/data/${path}`, {
+      data: {
+        certificate: pki.leaf.certPem + pki.intermediate.certPem,
+        private_key: pki.leaf.keyPem,
+      },
+    });
+  try {
+    await resources.createCertificate('late', { source: { vault: { path } } });
+    await resources.waitForReason('certificate', 'late', 'VaultPathNotFound');
+
+    // Nothing about the certificate changes: only the recheck can see the path appear.
+    await write();
+    const synced = await resources.waitForReason('certificate', 'late', 'Synced');
+    expect(synced.status).toMatchObject({ vaultPath: path, vaultVersion: 1 });
+
+    await write();
+    await eventualValue(async () => {
+      const certificate = await resources.certificate('late');
+      return certificate?.status?.vaultVersion === 2 ? true : undefined;
+    }, 'the certificate to serve version 2 of the adopted path');
+  } finally {
+    await operator.stop();
+  }
+});
 
 it('reports VaultForbidden, naming what to grant, when its Vault policy lacks mtls/*', async () => {
   const created = await adminVault().tokenCreate({ policies: ['default'], ttl: '10m' });

@@ -51,6 +51,21 @@ function messageRecorder(level: 'debug' | 'warn', messages: string[]): Logger {
   return logger;
 }
 
+/** Compacts the ground's etcd at its current revision, as the apiserver does every 5 minutes. */
+async function compactEtcd(): Promise<number> {
+  const etcd = readGroundEnv().ETCD_URL;
+  const range = await fetch(`${etcd}/v3/kv/range`, { method: 'POST', body: '{"key":"AA=="}' });
+  const revision = Number(
+    ((await range.json()) as { header: { revision: string } }).header.revision,
+  );
+  const compaction = await fetch(`${etcd}/v3/kv/compaction`, {
+    method: 'POST',
+    body: JSON.stringify({ revision: String(revision), physical: true }),
+  });
+  if (!compaction.ok) throw new Error(`etcd refused the compaction: ${compaction.status}`);
+  return revision;
+}
+
 describe('ResilientInformer', () => {
   const kc = adminKubeConfig();
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -161,6 +176,54 @@ describe('ResilientInformer', () => {
 
     // The relist and the watch race with the changes, so their order may vary; their set not.
     expect(events.sort()).toEqual(['add d', 'add sentinel', 'delete a']);
+  });
+
+  it('relists when the resourceVersion it resumes from was compacted away', async () => {
+    const debug: string[] = [];
+    // The apiserver keeps no watch cache of Events, so a watch of them resumes from etcd itself,
+    // which has forgotten every revision before its last compaction.
+    const note = (name: string, message: string) =>
+      core.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { name },
+          involvedObject: { kind: 'ConfigMap', name: 'any', namespace },
+          reason: 'Noted',
+          message,
+        },
+      });
+    const informer = new ResilientInformer<k8s.CoreV1Event>({
+      client,
+      resource: { group: '', version: 'v1', plural: 'events', kind: 'Event' },
+      namespace,
+      logger: messageRecorder('debug', debug),
+      backoff: { initialMs: 100, maxMs: 500 },
+    });
+    const events: string[] = [];
+    informer.on('add', (event) => events.push(`add ${event.metadata?.name}`));
+    informer.on('update', (event) => events.push(`update ${event.metadata?.name}`));
+    informer.on('delete', (event) => events.push(`delete ${event.metadata?.name}`));
+    await note('a', 'first');
+    await note('b', 'second');
+    informer.start();
+    await informer.synced;
+    const resumeFrom = informer.lastResourceVersion();
+
+    informer.stop();
+    await core.deleteNamespacedEvent({ name: 'a', namespace });
+    await note('c', 'third');
+    const compactedAt = await compactEtcd();
+    informer.start();
+    await eventually('the relist delivered the new event', () => events.includes('add c'));
+    await note('d', 'fourth');
+    await eventually('the watch after the relist delivered', () => events.includes('add d'));
+    informer.stop();
+
+    expect(Number(resumeFrom)).toBeLessThan(compactedAt);
+    expect(debug.filter((message) => message === 'informer listed')).toHaveLength(2);
+    // A relist reports what it lists first, then what it no longer has.
+    expect(events).toEqual(['add a', 'add b', 'add c', 'delete a', 'add d']);
+    expect(informer.list().map((event) => event.metadata?.name)).toEqual(['b', 'c', 'd']);
   });
 
   it('keeps retrying while the apiserver forbids the list, and syncs once allowed', async () => {
