@@ -28,7 +28,7 @@ export type Sidecar = {
 export type SidecarDependencies = {
   log?: Logger;
   source?: CertificateSource;
-  /** Address both servers listen on; all interfaces when absent. */
+  /** Address both servers listen on, instead of --listen-address and all interfaces. */
   listenHost?: string;
   /** Poll interval of the standalone file source. */
   filePollIntervalMs?: number;
@@ -142,9 +142,15 @@ export async function createSidecar(
   if (first && !proxy.ready) use(first);
 
   const admin = new AdminServer(metrics, () => proxy.ready);
-  const proxyPort = await proxy.listen(config.listenPort, dependencies.listenHost);
+  const proxyHost = dependencies.listenHost ?? config.listenAddress;
+  const proxyPort = await proxy.listen(config.listenPort, proxyHost);
   const adminPort = await admin.listen(config.adminPort, dependencies.listenHost);
-  log.info('sidecar listening', { proxyPort, adminPort, namespace: config.namespace });
+  log.info('sidecar listening', {
+    proxyHost,
+    proxyPort,
+    adminPort,
+    namespace: config.namespace,
+  });
 
   return {
     proxyPort,

@@ -25,6 +25,22 @@ describe('loadSidecarConfig', () => {
     });
   });
 
+  it('listens on loopback in sidecar mode and on every interface in gateway mode', () => {
+    const vault = ['--namespace', 'shop', '--vault-addr', 'http://v:8200', '--vault-role', 'r'];
+    const address = (...flags: string[]): unknown => {
+      const invocation = loadSidecarConfig([...vault, ...flags], {});
+      return invocation.help ? undefined : invocation.config.listenAddress;
+    };
+
+    expect(address()).toBe('127.0.0.1');
+    expect(address('--mode', 'gateway')).toBe('0.0.0.0');
+    expect(address('--listen-address', '::')).toBe('::');
+    expect(address('--mode', 'gateway', '--listen-address', '10.0.0.7')).toBe('10.0.0.7');
+    expect(() => address('--listen-address', 'localhost')).toThrow(
+      "--listen-address is invalid: expected an IP address such as 127.0.0.1, got 'localhost'",
+    );
+  });
+
   it('reads pod labels and the environment', () => {
     const invocation = loadSidecarConfig(['--pod-labels', 'app=shop, tier=web'], {
       POD_NAMESPACE: 'shop',

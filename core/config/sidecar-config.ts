@@ -49,6 +49,12 @@ export function redisUrl(raw: string): string {
   return raw;
 }
 
+/** An IPv4 or IPv6 address to listen on, such as 127.0.0.1, 0.0.0.0 or ::. */
+export function listenAddress(raw: string): string {
+  if (isIP(raw) === 0) throw new Error(`expected an IP address such as 127.0.0.1, got '${raw}'`);
+  return raw;
+}
+
 /** A duration longer than zero, as the webhook also demands of the pod annotation. */
 function positiveDurationMs(raw: string): number {
   const value = durationMs(raw);
@@ -74,10 +80,21 @@ export const sidecarOptionTable = {
     parse: integer(0, 65535),
     default: 15001,
   },
+  listenAddress: {
+    flag: 'listen-address',
+    env: 'MTLS_LISTEN_ADDRESS',
+    description:
+      'address the proxy listens on; by default 127.0.0.1 in sidecar mode, so that only the ' +
+      "pod's own containers can use its client certificates, and 0.0.0.0 in gateway mode",
+    parse: listenAddress,
+    default: '',
+  },
   adminPort: {
     flag: 'admin-port',
     env: 'MTLS_ADMIN_PORT',
-    description: 'port of /metrics, /healthz and /readyz (0 picks a free port)',
+    description:
+      'port of /metrics, /healthz and /readyz, on every interface for the kubelet probes ' +
+      '(0 picks a free port)',
     parse: integer(0, 65535),
     default: 15020,
   },
@@ -294,6 +311,9 @@ export function loadSidecarConfig(
   }
 
   const config = parseOptions(sidecarOptionTable, argv, env);
+  if (config.listenAddress === '') {
+    config.listenAddress = config.mode === 'gateway' ? '0.0.0.0' : '127.0.0.1';
+  }
 
   if (config.configFile === '' && config.vaultAddr === '') {
     throw new ConfigError(

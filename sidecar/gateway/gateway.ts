@@ -45,7 +45,7 @@ export type Gateway = {
 /** What createGateway may be given besides the configuration. */
 export type GatewayDependencies = {
   log?: Logger;
-  /** Address both servers listen on; all interfaces when absent. */
+  /** Address both servers listen on, instead of --listen-address and all interfaces. */
   listenHost?: string;
   /**
    * Builds the OAuth 1.0 verifier; OAuth1Verifier over the consumer Secrets by default. `null`
@@ -143,7 +143,10 @@ export async function createGateway(
 
   // Namespaces load on first use, so a started gateway is ready.
   const admin = new AdminServer(metrics, () => true);
-  const port = await server.listen(config.listenPort, dependencies.listenHost);
+  const port = await server.listen(
+    config.listenPort,
+    dependencies.listenHost ?? config.listenAddress,
+  );
   const adminPort = await admin.listen(config.adminPort, dependencies.listenHost);
   log.info('gateway listening', { port, adminPort, namespace: config.namespace });
 

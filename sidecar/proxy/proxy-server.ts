@@ -134,6 +134,11 @@ export class ProxyServer {
     });
   }
 
+  /** The address and port the proxy listens on, once it does. */
+  address(): AddressInfo {
+    return this.server.address() as AddressInfo;
+  }
+
   /** Stops accepting, lets in-flight requests finish, then closes the upstream pools. */
   async close(): Promise<void> {
     this.closing = true;
