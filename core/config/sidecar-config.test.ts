@@ -139,6 +139,21 @@ describe('loadSidecarConfig', () => {
     }
   });
 
+  it('refuses an upstream timeout or a refresh interval of zero', () => {
+    const file = ['--namespace', 'shop', '--config-file', 'sidecar.yaml'];
+    for (const flag of ['--upstream-timeout', '--refresh-interval']) {
+      expect(() => loadSidecarConfig([...file, flag, '0s'], {})).toThrow(
+        `${flag} is invalid: expected a duration longer than zero, got '0s'`,
+      );
+    }
+    expect(() => loadSidecarConfig(file, { MTLS_UPSTREAM_TIMEOUT: '0ms' })).toThrow(
+      "MTLS_UPSTREAM_TIMEOUT is invalid: expected a duration longer than zero, got '0ms'",
+    );
+    expect(loadSidecarConfig([...file, '--upstream-timeout', '2s'], {})).toMatchObject({
+      config: { upstreamTimeoutMs: 2000 },
+    });
+  });
+
   it('prints help without needing other options', () => {
     const invocation = loadSidecarConfig(['--help'], {});
     expect(invocation.help && invocation.text).toContain(

@@ -159,7 +159,7 @@ export const sidecarOptionTable = {
     flag: 'refresh-interval',
     env: 'MTLS_REFRESH_INTERVAL',
     description: 'how often every certificate is read again from Vault',
-    parse: durationMs,
+    parse: positiveDurationMs,
     default: 300_000,
   },
   checkIntervalMs: {
@@ -234,7 +234,7 @@ export const sidecarOptionTable = {
     flag: 'upstream-timeout',
     env: 'MTLS_UPSTREAM_TIMEOUT',
     description: 'how long to wait for an upstream to connect, answer or send more body',
-    parse: durationMs,
+    parse: positiveDurationMs,
     default: 30_000,
   },
   kubeconfig: {
