@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-
 import type { SidecarConfig } from '../core/config/sidecar-config';
 import { createLogger, type Logger } from '../core/log/logger';
 import { AdminServer } from './admin/admin-server';
@@ -9,6 +7,7 @@ import { ProxyServer } from './proxy/proxy-server';
 import type { RateLimitStore } from './proxy/rate-limit-store';
 import { RedisRateLimitStore } from './proxy/redis-rate-limit-store';
 import { closeRedis, openRedis } from './redis/redis-connection';
+import { readExtraCaFile } from './source/ca-bundle';
 import type { CertificateSnapshot, CertificateSource } from './source/certificate-source';
 import { FileCertificateSource } from './source/file-source';
 import { VaultCertificateSource } from './source/vault-source';
@@ -102,6 +101,7 @@ export async function createSidecar(
     dependencies.source ??
     createCertificateSource(config, log, metrics, dependencies.filePollIntervalMs);
 
+  const extraCaPem = readExtraCaFile(config.extraCaFile);
   const rateLimit = await createRateLimitStore(config, log, metrics);
   const proxy = new ProxyServer({
     namespace: config.namespace,
@@ -110,7 +110,7 @@ export async function createSidecar(
     rate: config.rate,
     burst: config.burst,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
-    extraCaPem: config.extraCaFile ? readFileSync(config.extraCaFile, 'utf8') : undefined,
+    extraCaPem,
     log,
     metrics,
     rateLimitStore: rateLimit.store,

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
-
 import type { SidecarConfig } from '../../core/config/sidecar-config';
 import { KubeClient } from '../../core/kube/kube-client';
 import { loadKubeConnection } from '../../core/kube/kube-connection';
 import { createLogger, type Logger } from '../../core/log/logger';
 import { AdminServer } from '../admin/admin-server';
 import { SidecarMetrics } from '../admin/sidecar-metrics';
+import { readExtraCaFile } from '../source/ca-bundle';
 import { VaultSession } from '../source/vault-session';
 import { ApiRouter } from './api/api-router';
 import { certificateRoutes } from './api/certificate-routes';
@@ -67,7 +66,7 @@ export async function createGateway(
   const metrics = new SidecarMetrics();
   const gatewayMetrics = new GatewayMetrics(metrics.registry);
   const kube = new KubeClient(loadKubeConnection(config.kubeconfig));
-  const extraCaPem = config.extraCaFile ? readFileSync(config.extraCaFile, 'utf8') : undefined;
+  const extraCaPem = readExtraCaFile(config.extraCaFile);
   const requestTimeoutMs = Math.min(config.upstreamTimeoutMs, 10_000);
   const vault = {
     address: config.vaultAddr,

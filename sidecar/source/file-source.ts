@@ -18,6 +18,7 @@ import {
   loadCertificateEntry,
   readCertificateEntries,
 } from './file-certificates';
+import { checkCaBundle } from './ca-bundle';
 import { readIndexedMapping } from './mapping-index-reader';
 import { Pkcs12Analyses, type Pkcs12Analyser } from './pkcs12-analyses';
 import { SnapshotListeners } from './snapshot-listeners';
@@ -124,6 +125,11 @@ export class FileCertificateSource implements CertificateSource {
         const caFile = resolve(entry.trustedCaFile);
         files.push(caFile);
         entry.trustedCaPem = readFileSync(caFile, 'utf8');
+        try {
+          checkCaBundle(entry.trustedCaPem as string);
+        } catch (err) {
+          throw fileError(file, `mappings[${i}].trustedCaFile ${caFile} ${(err as Error).message}`);
+        }
       }
       const versionOf = (name: string): number => {
         const certificate = certificates.get(name);
