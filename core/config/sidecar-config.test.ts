@@ -64,6 +64,14 @@ describe('loadSidecarConfig', () => {
       loadSidecarConfig(['--namespace', 'shop', '--vault-addr', 'http://v:8200'], {}),
     ).toThrow(/--vault-role or --vault-token/);
     expect(() => labelList('app')).toThrow(/expected labels such as app=shop/);
+    expect(() =>
+      loadSidecarConfig(['--namespace', 'shop', '--config-file', 'sidecar.yaml'], {
+        VAULT_ADDR: 'http://v:8200',
+      }),
+    ).toThrow(
+      '--vault-addr (VAULT_ADDR) and --config-file (MTLS_CONFIG_FILE) name two certificate ' +
+        'sources: give one of them',
+    );
   });
 
   it('reads the gateway options and keeps the gateway on Vault', () => {

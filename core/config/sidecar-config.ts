@@ -323,6 +323,12 @@ export function loadSidecarConfig(
   if (config.mode === 'gateway' && config.configFile !== '') {
     throw new ConfigError('--mode gateway reads every namespace from Vault: drop --config-file');
   }
+  if (config.configFile !== '' && config.vaultAddr !== '') {
+    throw new ConfigError(
+      '--vault-addr (VAULT_ADDR) and --config-file (MTLS_CONFIG_FILE) name two certificate ' +
+        'sources: give one of them',
+    );
+  }
   if (config.configFile === '' && config.vaultToken === '' && config.vaultRole === '') {
     throw new ConfigError('--vault-role or --vault-token is required to log into Vault');
   }
