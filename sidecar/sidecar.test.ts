@@ -114,6 +114,36 @@ describe('the sidecar', () => {
     }
   });
 
+  it('ends a request still in flight at --shutdown-timeout instead of waiting for it', async () => {
+    const file = writeSidecarFile(
+      pki,
+      [{ name: 'shop-cert', certFile: first.certFile, keyFile: first.keyFile }],
+      mappings(),
+      `${pki.dir}/deadline.yaml`,
+    );
+    const timeouts = ['--shutdown-timeout', '300ms', '--upstream-timeout', '1m'];
+    const sidecar = await startFileSidecar(file, ...timeouts);
+    upstream.behaviour = 'hang';
+
+    try {
+      const inFlight = callProxy(sidecar.proxyPort, {
+        path: `http://localhost:${upstream.port}/hang`,
+      }).catch((err: Error) => err);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      const started = performance.now();
+      await sidecar.close();
+      const took = performance.now() - started;
+
+      expect(took).toBeGreaterThanOrEqual(250);
+      expect(took).toBeLessThan(2000);
+      expect(await inFlight).toMatchObject({ message: expect.stringMatching(/socket hang up/) });
+      await expect(callProxy(sidecar.proxyPort, { path: '/' })).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      upstream.behaviour = 'echo';
+    }
+  });
+
   it('logs each request without secrets', async () => {
     const file = writeSidecarFile(
       pki,

@@ -19,7 +19,10 @@ export type Sidecar = {
   proxy: ProxyServer;
   source: CertificateSource;
   metrics: SidecarMetrics;
-  /** Graceful stop: no new connections, in-flight requests finish, pools and source close. */
+  /**
+   * Graceful stop: no new connections, in-flight requests finish (those still running at
+   * --shutdown-timeout are ended), pools and source close.
+   */
   close(): Promise<void>;
 };
 
@@ -110,6 +113,7 @@ export async function createSidecar(
     rate: config.rate,
     burst: config.burst,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
     extraCaPem,
     log,
     metrics,

@@ -21,6 +21,7 @@ describe('loadSidecarConfig', () => {
         rate: 10,
         burst: 10,
         upstreamTimeoutMs: 30_000,
+        shutdownTimeoutMs: 20_000,
       },
     });
   });
@@ -147,9 +148,9 @@ describe('loadSidecarConfig', () => {
     }
   });
 
-  it('refuses an upstream timeout or a refresh interval of zero', () => {
+  it('refuses an upstream timeout, a refresh interval or a shutdown timeout of zero', () => {
     const file = ['--namespace', 'shop', '--config-file', 'sidecar.yaml'];
-    for (const flag of ['--upstream-timeout', '--refresh-interval']) {
+    for (const flag of ['--upstream-timeout', '--refresh-interval', '--shutdown-timeout']) {
       expect(() => loadSidecarConfig([...file, flag, '0s'], {})).toThrow(
         `${flag} is invalid: expected a duration longer than zero, got '0s'`,
       );

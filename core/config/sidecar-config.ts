@@ -237,6 +237,15 @@ export const sidecarOptionTable = {
     parse: positiveDurationMs,
     default: 30_000,
   },
+  shutdownTimeoutMs: {
+    flag: 'shutdown-timeout',
+    env: 'MTLS_SHUTDOWN_TIMEOUT',
+    description:
+      'on SIGTERM, how long requests in flight may finish before their connections are ended; ' +
+      "keep it below the pod's termination grace period (30s by default)",
+    parse: positiveDurationMs,
+    default: 20_000,
+  },
   kubeconfig: {
     flag: 'kubeconfig',
     env: 'KUBECONFIG',
