@@ -27,7 +27,8 @@ export function checkCaBundle(pem: string): void {
     try {
       new X509Certificate(block[0]);
     } catch (err) {
-      throw new Error(`certificate ${index + 1} cannot be read (${(err as Error).message})`);
+      const reason = (err as Error).message;
+      throw new Error(`certificate ${index + 1} cannot be read (${reason})`, { cause: err });
     }
   });
 }
