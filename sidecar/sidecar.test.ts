@@ -1,3 +1,8 @@
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
+
+import { loadSidecarConfig } from '../core/config/sidecar-config';
+import { createLogger } from '../core/log/logger';
 import { callProxy, type CallResult } from '../test/fixtures/http-call';
 import { MtlsUpstream } from '../test/fixtures/mtls-upstream';
 import { LoopbackPki } from '../test/fixtures/loopback-pki';
@@ -7,6 +12,25 @@ import {
   writeSidecarFile,
 } from '../test/fixtures/sidecar-harness';
 import { recordingLogger, type LogLine } from '../test/fixtures/recording-logger';
+import { createSidecar } from './sidecar';
+
+/** How a TCP connection to host:port ends: `connected`, or the error code. */
+function tryConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
+/** An IPv4 address of this host that is not loopback, if it has one. */
+function nonLoopbackAddress(): string | undefined {
+  const all = Object.values(networkInterfaces()).flatMap((entries) => entries ?? []);
+  return all.find((entry) => entry.family === 'IPv4' && !entry.internal)?.address;
+}
 
 // The whole sidecar in standalone file mode: rotation under load, graceful stop, logs, readiness.
 
@@ -90,6 +114,36 @@ describe('the sidecar', () => {
     }
   });
 
+  it('ends a request still in flight at --shutdown-timeout instead of waiting for it', async () => {
+    const file = writeSidecarFile(
+      pki,
+      [{ name: 'shop-cert', certFile: first.certFile, keyFile: first.keyFile }],
+      mappings(),
+      `${pki.dir}/deadline.yaml`,
+    );
+    const timeouts = ['--shutdown-timeout', '300ms', '--upstream-timeout', '1m'];
+    const sidecar = await startFileSidecar(file, ...timeouts);
+    upstream.behaviour = 'hang';
+
+    try {
+      const inFlight = callProxy(sidecar.proxyPort, {
+        path: `http://localhost:${upstream.port}/hang`,
+      }).catch((err: Error) => err);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      const started = performance.now();
+      await sidecar.close();
+      const took = performance.now() - started;
+
+      expect(took).toBeGreaterThanOrEqual(250);
+      expect(took).toBeLessThan(2000);
+      expect(await inFlight).toMatchObject({ message: expect.stringMatching(/socket hang up/) });
+      await expect(callProxy(sidecar.proxyPort, { path: '/' })).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      upstream.behaviour = 'echo';
+    }
+  });
+
   it('logs each request without secrets', async () => {
     const file = writeSidecarFile(
       pki,
@@ -158,6 +212,39 @@ describe('the sidecar', () => {
       expect(JSON.parse(call.body).code).toBe('PROXY_NOT_READY');
       const metrics = await (await fetch(`http://127.0.0.1:${sidecar.adminPort}/metrics`)).text();
       expect(metrics).toMatch(/mtls_sidecar_vault_errors_total 1/);
+    } finally {
+      await sidecar.close();
+    }
+  });
+
+  it('listens on loopback only in sidecar mode, so other pods cannot use its certificates', async () => {
+    const file = writeSidecarFile(
+      pki,
+      [{ name: 'shop-cert', certFile: first.certFile, keyFile: first.keyFile }],
+      mappings(),
+      `${pki.dir}/loopback.yaml`,
+    );
+    const flags = ['--namespace', 'shop', '--config-file', file, '--listen-port', '0'];
+    const invocation = loadSidecarConfig([...flags, '--admin-port', '0'], {});
+    if (invocation.help) throw new Error('unexpected help');
+    // No listenHost: the address comes from the configuration's default, as in a pod.
+    const sidecar = await createSidecar(invocation.config, {
+      log: createLogger('sidecar-test', 'error'),
+      accessLogSink: { write: () => true },
+    });
+
+    try {
+      expect(sidecar.proxy.address().address).toBe('127.0.0.1');
+      const call = await callProxy(sidecar.proxyPort, {
+        path: `http://localhost:${upstream.port}/x`,
+      });
+      expect(JSON.parse(call.body).clientCn).toBe('shop-v1');
+
+      const outside = nonLoopbackAddress();
+      if (outside !== undefined) {
+        expect(await tryConnect(outside, sidecar.proxyPort)).toBe('ECONNREFUSED');
+        expect(await tryConnect(outside, sidecar.adminPort)).toBe('connected');
+      }
     } finally {
       await sidecar.close();
     }

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-
 import type { SidecarConfig } from '../core/config/sidecar-config';
 import { createLogger, type Logger } from '../core/log/logger';
 import { AdminServer } from './admin/admin-server';
@@ -9,6 +7,7 @@ import { ProxyServer } from './proxy/proxy-server';
 import type { RateLimitStore } from './proxy/rate-limit-store';
 import { RedisRateLimitStore } from './proxy/redis-rate-limit-store';
 import { closeRedis, openRedis } from './redis/redis-connection';
+import { readExtraCaFile } from './source/ca-bundle';
 import type { CertificateSnapshot, CertificateSource } from './source/certificate-source';
 import { FileCertificateSource } from './source/file-source';
 import { VaultCertificateSource } from './source/vault-source';
@@ -20,7 +19,10 @@ export type Sidecar = {
   proxy: ProxyServer;
   source: CertificateSource;
   metrics: SidecarMetrics;
-  /** Graceful stop: no new connections, in-flight requests finish, pools and source close. */
+  /**
+   * Graceful stop: no new connections, in-flight requests finish (those still running at
+   * --shutdown-timeout are ended), pools and source close.
+   */
   close(): Promise<void>;
 };
 
@@ -28,7 +30,7 @@ export type Sidecar = {
 export type SidecarDependencies = {
   log?: Logger;
   source?: CertificateSource;
-  /** Address both servers listen on; all interfaces when absent. */
+  /** Address both servers listen on, instead of --listen-address and all interfaces. */
   listenHost?: string;
   /** Poll interval of the standalone file source. */
   filePollIntervalMs?: number;
@@ -102,6 +104,7 @@ export async function createSidecar(
     dependencies.source ??
     createCertificateSource(config, log, metrics, dependencies.filePollIntervalMs);
 
+  const extraCaPem = readExtraCaFile(config.extraCaFile);
   const rateLimit = await createRateLimitStore(config, log, metrics);
   const proxy = new ProxyServer({
     namespace: config.namespace,
@@ -110,7 +113,8 @@ export async function createSidecar(
     rate: config.rate,
     burst: config.burst,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
-    extraCaPem: config.extraCaFile ? readFileSync(config.extraCaFile, 'utf8') : undefined,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    extraCaPem,
     log,
     metrics,
     rateLimitStore: rateLimit.store,
@@ -142,9 +146,15 @@ export async function createSidecar(
   if (first && !proxy.ready) use(first);
 
   const admin = new AdminServer(metrics, () => proxy.ready);
-  const proxyPort = await proxy.listen(config.listenPort, dependencies.listenHost);
+  const proxyHost = dependencies.listenHost ?? config.listenAddress;
+  const proxyPort = await proxy.listen(config.listenPort, proxyHost);
   const adminPort = await admin.listen(config.adminPort, dependencies.listenHost);
-  log.info('sidecar listening', { proxyPort, adminPort, namespace: config.namespace });
+  log.info('sidecar listening', {
+    proxyHost,
+    proxyPort,
+    adminPort,
+    namespace: config.namespace,
+  });
 
   return {
     proxyPort,

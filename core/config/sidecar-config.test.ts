@@ -21,8 +21,25 @@ describe('loadSidecarConfig', () => {
         rate: 10,
         burst: 10,
         upstreamTimeoutMs: 30_000,
+        shutdownTimeoutMs: 20_000,
       },
     });
+  });
+
+  it('listens on loopback in sidecar mode and on every interface in gateway mode', () => {
+    const vault = ['--namespace', 'shop', '--vault-addr', 'http://v:8200', '--vault-role', 'r'];
+    const address = (...flags: string[]): unknown => {
+      const invocation = loadSidecarConfig([...vault, ...flags], {});
+      return invocation.help ? undefined : invocation.config.listenAddress;
+    };
+
+    expect(address()).toBe('127.0.0.1');
+    expect(address('--mode', 'gateway')).toBe('0.0.0.0');
+    expect(address('--listen-address', '::')).toBe('::');
+    expect(address('--mode', 'gateway', '--listen-address', '10.0.0.7')).toBe('10.0.0.7');
+    expect(() => address('--listen-address', 'localhost')).toThrow(
+      "--listen-address is invalid: expected an IP address such as 127.0.0.1, got 'localhost'",
+    );
   });
 
   it('reads pod labels and the environment', () => {
@@ -48,6 +65,14 @@ describe('loadSidecarConfig', () => {
       loadSidecarConfig(['--namespace', 'shop', '--vault-addr', 'http://v:8200'], {}),
     ).toThrow(/--vault-role or --vault-token/);
     expect(() => labelList('app')).toThrow(/expected labels such as app=shop/);
+    expect(() =>
+      loadSidecarConfig(['--namespace', 'shop', '--config-file', 'sidecar.yaml'], {
+        VAULT_ADDR: 'http://v:8200',
+      }),
+    ).toThrow(
+      '--vault-addr (VAULT_ADDR) and --config-file (MTLS_CONFIG_FILE) name two certificate ' +
+        'sources: give one of them',
+    );
   });
 
   it('reads the gateway options and keeps the gateway on Vault', () => {
@@ -121,6 +146,21 @@ describe('loadSidecarConfig', () => {
         `--check-interval is invalid: expected a duration longer than zero, got '${zero}'`,
       );
     }
+  });
+
+  it('refuses an upstream timeout, a refresh interval or a shutdown timeout of zero', () => {
+    const file = ['--namespace', 'shop', '--config-file', 'sidecar.yaml'];
+    for (const flag of ['--upstream-timeout', '--refresh-interval', '--shutdown-timeout']) {
+      expect(() => loadSidecarConfig([...file, flag, '0s'], {})).toThrow(
+        `${flag} is invalid: expected a duration longer than zero, got '0s'`,
+      );
+    }
+    expect(() => loadSidecarConfig(file, { MTLS_UPSTREAM_TIMEOUT: '0ms' })).toThrow(
+      "MTLS_UPSTREAM_TIMEOUT is invalid: expected a duration longer than zero, got '0ms'",
+    );
+    expect(loadSidecarConfig([...file, '--upstream-timeout', '2s'], {})).toMatchObject({
+      config: { upstreamTimeoutMs: 2000 },
+    });
   });
 
   it('prints help without needing other options', () => {

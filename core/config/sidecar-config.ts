@@ -49,6 +49,12 @@ export function redisUrl(raw: string): string {
   return raw;
 }
 
+/** An IPv4 or IPv6 address to listen on, such as 127.0.0.1, 0.0.0.0 or ::. */
+export function listenAddress(raw: string): string {
+  if (isIP(raw) === 0) throw new Error(`expected an IP address such as 127.0.0.1, got '${raw}'`);
+  return raw;
+}
+
 /** A duration longer than zero, as the webhook also demands of the pod annotation. */
 function positiveDurationMs(raw: string): number {
   const value = durationMs(raw);
@@ -74,10 +80,21 @@ export const sidecarOptionTable = {
     parse: integer(0, 65535),
     default: 15001,
   },
+  listenAddress: {
+    flag: 'listen-address',
+    env: 'MTLS_LISTEN_ADDRESS',
+    description:
+      'address the proxy listens on; by default 127.0.0.1 in sidecar mode, so that only the ' +
+      "pod's own containers can use its client certificates, and 0.0.0.0 in gateway mode",
+    parse: listenAddress,
+    default: '',
+  },
   adminPort: {
     flag: 'admin-port',
     env: 'MTLS_ADMIN_PORT',
-    description: 'port of /metrics, /healthz and /readyz (0 picks a free port)',
+    description:
+      'port of /metrics, /healthz and /readyz, on every interface for the kubelet probes ' +
+      '(0 picks a free port)',
     parse: integer(0, 65535),
     default: 15020,
   },
@@ -142,7 +159,7 @@ export const sidecarOptionTable = {
     flag: 'refresh-interval',
     env: 'MTLS_REFRESH_INTERVAL',
     description: 'how often every certificate is read again from Vault',
-    parse: durationMs,
+    parse: positiveDurationMs,
     default: 300_000,
   },
   checkIntervalMs: {
@@ -217,8 +234,17 @@ export const sidecarOptionTable = {
     flag: 'upstream-timeout',
     env: 'MTLS_UPSTREAM_TIMEOUT',
     description: 'how long to wait for an upstream to connect, answer or send more body',
-    parse: durationMs,
+    parse: positiveDurationMs,
     default: 30_000,
+  },
+  shutdownTimeoutMs: {
+    flag: 'shutdown-timeout',
+    env: 'MTLS_SHUTDOWN_TIMEOUT',
+    description:
+      'on SIGTERM, how long requests in flight may finish before their connections are ended; ' +
+      "keep it below the pod's termination grace period (30s by default)",
+    parse: positiveDurationMs,
+    default: 20_000,
   },
   kubeconfig: {
     flag: 'kubeconfig',
@@ -294,6 +320,9 @@ export function loadSidecarConfig(
   }
 
   const config = parseOptions(sidecarOptionTable, argv, env);
+  if (config.listenAddress === '') {
+    config.listenAddress = config.mode === 'gateway' ? '0.0.0.0' : '127.0.0.1';
+  }
 
   if (config.configFile === '' && config.vaultAddr === '') {
     throw new ConfigError(
@@ -302,6 +331,12 @@ export function loadSidecarConfig(
   }
   if (config.mode === 'gateway' && config.configFile !== '') {
     throw new ConfigError('--mode gateway reads every namespace from Vault: drop --config-file');
+  }
+  if (config.configFile !== '' && config.vaultAddr !== '') {
+    throw new ConfigError(
+      '--vault-addr (VAULT_ADDR) and --config-file (MTLS_CONFIG_FILE) name two certificate ' +
+        'sources: give one of them',
+    );
   }
   if (config.configFile === '' && config.vaultToken === '' && config.vaultRole === '') {
     throw new ConfigError('--vault-role or --vault-token is required to log into Vault');

@@ -57,9 +57,11 @@ export class MappingTable {
     );
   }
 
-  /** True when some mapping names this host exactly (not through a wildcard). */
-  namesHostExactly(host: string): boolean {
-    return this.mappings.some((mapping) => mapping.match.host === host);
+  /** True when some mapping names this host exactly (not through a wildcard) on this port. */
+  namesOriginExactly(host: string, port: number): boolean {
+    return this.mappings.some(
+      (mapping) => mapping.match.host === host && mapping.match.port === port,
+    );
   }
 }
 

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
-
 import type { SidecarConfig } from '../../core/config/sidecar-config';
 import { KubeClient } from '../../core/kube/kube-client';
 import { loadKubeConnection } from '../../core/kube/kube-connection';
 import { createLogger, type Logger } from '../../core/log/logger';
 import { AdminServer } from '../admin/admin-server';
 import { SidecarMetrics } from '../admin/sidecar-metrics';
+import { readExtraCaFile } from '../source/ca-bundle';
 import { VaultSession } from '../source/vault-session';
 import { ApiRouter } from './api/api-router';
 import { certificateRoutes } from './api/certificate-routes';
@@ -45,7 +44,7 @@ export type Gateway = {
 /** What createGateway may be given besides the configuration. */
 export type GatewayDependencies = {
   log?: Logger;
-  /** Address both servers listen on; all interfaces when absent. */
+  /** Address both servers listen on, instead of --listen-address and all interfaces. */
   listenHost?: string;
   /**
    * Builds the OAuth 1.0 verifier; OAuth1Verifier over the consumer Secrets by default. `null`
@@ -67,7 +66,7 @@ export async function createGateway(
   const metrics = new SidecarMetrics();
   const gatewayMetrics = new GatewayMetrics(metrics.registry);
   const kube = new KubeClient(loadKubeConnection(config.kubeconfig));
-  const extraCaPem = config.extraCaFile ? readFileSync(config.extraCaFile, 'utf8') : undefined;
+  const extraCaPem = readExtraCaFile(config.extraCaFile);
   const requestTimeoutMs = Math.min(config.upstreamTimeoutMs, 10_000);
   const vault = {
     address: config.vaultAddr,
@@ -143,7 +142,10 @@ export async function createGateway(
 
   // Namespaces load on first use, so a started gateway is ready.
   const admin = new AdminServer(metrics, () => true);
-  const port = await server.listen(config.listenPort, dependencies.listenHost);
+  const port = await server.listen(
+    config.listenPort,
+    dependencies.listenHost ?? config.listenAddress,
+  );
   const adminPort = await admin.listen(config.adminPort, dependencies.listenHost);
   log.info('gateway listening', { port, adminPort, namespace: config.namespace });
 

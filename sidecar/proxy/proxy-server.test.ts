@@ -182,6 +182,19 @@ describe('the sidecar proxy', () => {
     expect(result.headers['lp-message-from-transport']).toMatch(/could not reach localhost/);
   });
 
+  it('answers 400 to a forwarding path whose namespace is not valid percent-encoding', async () => {
+    const result = await callProxy(port, {
+      path: '/mtls/account/%E0',
+      headers: { 'lp-forward-url': `https://localhost:${upstream.port}/api/x` },
+    });
+
+    expect(result.status).toBe(400);
+    expect(JSON.parse(result.body)).toMatchObject({
+      code: 'PROXY_REQUEST_INVALID',
+      message: 'the forwarding path /mtls/account/%E0 is not valid percent-encoding',
+    });
+  });
+
   it('answers 502 outside the forwarding method when the upstream refuses', async () => {
     const result = await callProxy(port, { path: `http://localhost:${closedPort}/api/x` });
     expect(result.status).toBe(502);

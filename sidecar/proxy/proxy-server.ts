@@ -31,6 +31,8 @@ export type ProxyServerOptions = {
   rate: number;
   burst: number;
   upstreamTimeoutMs: number;
+  /** How long close() lets requests in flight run before it ends them; no limit when absent. */
+  shutdownTimeoutMs?: number;
   /** CAs trusted for every upstream besides the system roots. */
   extraCaPem?: string;
   log: Logger;
@@ -134,13 +136,28 @@ export class ProxyServer {
     });
   }
 
-  /** Stops accepting, lets in-flight requests finish, then closes the upstream pools. */
+  /** The address and port the proxy listens on, once it does. */
+  address(): AddressInfo {
+    return this.server.address() as AddressInfo;
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish (for at most the shutdown timeout, after
+   * which their connections are ended), then closes the upstream pools.
+   */
   async close(): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const relay of this.relays) relay.closeWhenIdle();
     this.nodeServer.closeIdleConnections();
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+
+    const finished = await this.drainWithin(this.options.shutdownTimeoutMs);
+    if (!finished) {
+      this.options.log.warn('shutdown timeout passed, ending requests in flight', {
+        inFlight: this.inFlight,
+      });
+      this.pools.destroy();
+    }
     for (const relay of this.relays) relay.destroy();
     this.nodeServer.closeAllConnections();
     await closed;
@@ -155,6 +172,19 @@ export class ProxyServer {
    */
   handle(req: IncomingMessage, res: ServerResponse, body?: Buffer): void {
     serveWithNode(this.context, req, res, body);
+  }
+
+  /** Resolves true once no request is in flight, or false when `timeoutMs` passes first. */
+  private drainWithin(timeoutMs: number | undefined): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer =
+        timeoutMs === undefined ? undefined : setTimeout(() => resolve(false), timeoutMs);
+      this.drained = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
   }
 
   private accept(socket: Socket): void {

@@ -72,3 +72,30 @@ describe('resolveRequestTarget and LP-stop-if-certificate-not-found', () => {
     ).toBe(false);
   });
 });
+
+describe('resolveRequestTarget for the forwarding method', () => {
+  const forward = (path: string) =>
+    resolveRequestTarget(
+      request(path, { 'lp-forward-url': 'https://partner.example/orders' }),
+      'shop',
+    );
+
+  it('reads a percent-encoded namespace', () => {
+    expect(forward('/mtls/account/%73hop')).toMatchObject({
+      form: 'forwarding-method',
+      destination: { host: 'partner.example', port: 443, path: '/orders' },
+    });
+  });
+
+  it('refuses a broken percent-escape with 400, not an internal error', () => {
+    for (const path of ['/mtls/account/%E0', '/mtls/account/shop%', '/mtls/account/%zz']) {
+      expect(() => forward(path)).toThrow(
+        expect.objectContaining({
+          status: 400,
+          code: 'PROXY_REQUEST_INVALID',
+          message: `the forwarding path ${path} is not valid percent-encoding`,
+        }),
+      );
+    }
+  });
+});

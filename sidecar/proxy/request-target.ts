@@ -58,6 +58,17 @@ function unbracket(host: string): string {
   return bare.toLowerCase();
 }
 
+/** The namespace segment of a forwarding path, percent-decoded; a broken escape is a 400. */
+function decodeNamespace(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw invalidRequest(
+      `the forwarding path /mtls/account/${segment} is not valid percent-encoding`,
+    );
+  }
+}
+
 function destinationOfUrl(raw: string, what: string): Destination {
   let url: URL;
   try {
@@ -114,7 +125,7 @@ export function resolveRequestTarget(req: RequestLine, namespace: string): Reque
   const forwarding = FORWARDING_PATH.exec(rawUrl);
   const forwardUrl = singleHeader(req, LP_HEADERS.forwardUrl);
   if (forwarding && forwardUrl !== undefined) {
-    if (decodeURIComponent(forwarding[1]) !== namespace) {
+    if (decodeNamespace(forwarding[1]) !== namespace) {
       throw new ProxyRequestError(
         404,
         ErrorCode.ProxyDestinationUnmapped,

@@ -43,14 +43,16 @@ export class RoutePlanner {
   plan(target: RequestTarget): RoutePlan {
     const { host, port } = target.destination;
     const { namespace } = this.snapshot;
-    const namedExactly = this.table.namesHostExactly(host);
+    // A mapping opens a blocked host on its own port only: one for localhost:8443 must not let
+    // a passthrough call reach every other service on loopback.
+    const namedExactly = this.table.namesOriginExactly(host, port);
 
     if (isBlockedHost(host) && !namedExactly) {
       return refuse(
         403,
         ErrorCode.ProxyDestinationBlocked,
         `calls to ${host} are refused: loopback, link-local and cloud metadata addresses ` +
-          'are reachable only through a mapping that names them',
+          'are reachable only through a mapping that names them and the port',
       );
     }
 

@@ -77,6 +77,7 @@ type Waiter = (err: Error | undefined, connection?: UpstreamConnection) => void;
 export class TlsPool {
   private readonly idle: UpstreamConnection[] = [];
   private readonly waiting: Waiter[] = [];
+  private readonly sockets = new Set<TLSSocket>();
   private open = 0;
   private session: Buffer | undefined;
   private closing = false;
@@ -140,6 +141,7 @@ export class TlsPool {
   /** Called once a connection's socket has closed. */
   forget(connection: UpstreamConnection): void {
     this.open--;
+    this.sockets.delete(connection.socket);
     const at = this.idle.indexOf(connection);
     if (at >= 0) this.idle.splice(at, 1);
     if (this.waiting.length > 0 && this.open < this.options.maxConnections) {
@@ -156,6 +158,13 @@ export class TlsPool {
     return new Promise((resolve) => (this.closed = resolve));
   }
 
+  /** Ends every connection now, busy ones too: a stop's deadline has passed. */
+  destroy(): void {
+    this.closing = true;
+    this.idle.splice(0);
+    for (const socket of this.sockets) socket.destroy();
+  }
+
   private connect(callback: Waiter): void {
     const { host, port, servername, secureContext, lookup, timeoutMs } = this.options;
     this.open++;
@@ -169,6 +178,7 @@ export class TlsPool {
       ALPNProtocols: ['http/1.1'],
       ...(lookup ? { lookup } : {}),
     });
+    this.sockets.add(socket);
     socket.setNoDelay(true);
     // One timeout for the connection's life, so that no exchange pays for setting one: without
     // any traffic for that long, a busy connection has failed and an idle one is closed.

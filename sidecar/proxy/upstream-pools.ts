@@ -45,6 +45,8 @@ type Entry = { pool: TlsPool; identityKey: string; usedAt: number };
  */
 export class UpstreamPools {
   private readonly pools = new Map<string, Entry>();
+  /** Pools closing gracefully, which a forced stop ends too. */
+  private readonly closing = new Set<TlsPool>();
   private uses = 0;
 
   // Digests of trusted-CA PEMs: hashing one on every request was a visible share of the CPU.
@@ -92,9 +94,15 @@ export class UpstreamPools {
 
   /** Closes every pool after its in-flight requests finish. */
   async close(): Promise<void> {
-    const closing = [...this.pools.values()].map((entry) => entry.pool.close());
+    const closing = [...this.pools.values()].map((entry) => this.closeTracked(entry.pool));
     this.pools.clear();
     await Promise.all(closing);
+  }
+
+  /** Ends every upstream connection now, the busy ones too; close() then resolves at once. */
+  destroy(): void {
+    for (const entry of this.pools.values()) entry.pool.destroy();
+    for (const pool of this.closing) pool.destroy();
   }
 
   private caKeyOf(trustedCaPem: string): string {
@@ -149,7 +157,18 @@ export class UpstreamPools {
   }
 
   private closeQuietly(pool: TlsPool): void {
-    pool.close().catch((err: unknown) => this.options.log.warn('pool close failed', { err }));
+    this.closeTracked(pool).catch((err: unknown) =>
+      this.options.log.warn('pool close failed', { err }),
+    );
+  }
+
+  private async closeTracked(pool: TlsPool): Promise<void> {
+    this.closing.add(pool);
+    try {
+      await pool.close();
+    } finally {
+      this.closing.delete(pool);
+    }
   }
 }
 

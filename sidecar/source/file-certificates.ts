@@ -32,11 +32,15 @@ export function fileError(
 export function readCertificateEntries(file: string, value: unknown): FileCertificateEntry[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw fileError(file, 'certificates: expected a list');
+  const names = new Set<string>();
   return value.map((raw: unknown, i) => {
     const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
     const where = `certificates[${i}]`;
     const { name, certFile, keyFile, p12File, passwordFile } = entry;
     if (typeof name !== 'string' || name === '') throw fileError(file, `${where}: expected a name`);
+    // A second entry of one name would silently replace the first.
+    if (names.has(name)) throw fileError(file, `${where}: certificate ${name} is named twice`);
+    names.add(name);
     if ('password' in entry) {
       throw fileError(file, `certificate ${name}: give passwordFile, not the password itself`);
     }

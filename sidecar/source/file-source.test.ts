@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { analyzePkcs12 } from '../../core/certificate';
@@ -207,6 +207,95 @@ describe('FileCertificateSource with a PKCS#12 file', () => {
       /certificate inline: give passwordFile, not the password itself/,
     );
     await source.stop();
+  });
+});
+
+describe('FileCertificateSource refusing a file that would not do what it says', () => {
+  const pki = new LoopbackPki();
+  const issued = pki.client('strict');
+  const log = createLogger('file-source-test', 'error');
+  const certificate = `{ name: partner, certFile: ${issued.certFile}, keyFile: ${issued.keyFile} }`;
+  const match = '{ host: api.partner.example, port: 443 }';
+
+  afterAll(() => pki.dispose());
+
+  /** Writes the YAML text and returns what starting a source on it was refused with. */
+  async function refusal(name: string, text: string): Promise<unknown> {
+    const file = path.join(pki.dir, `${name}.yaml`);
+    writeFileSync(file, text);
+    const source = new FileCertificateSource({ file, namespace: 'shop', log });
+    try {
+      await source.start();
+      return undefined;
+    } catch (err) {
+      return err;
+    } finally {
+      await source.stop();
+    }
+  }
+
+  const mappingWith = (extra: string): string =>
+    `certificates:\n  - ${certificate}\nmappings:\n  - name: partner-api\n` +
+    `    match: ${match}\n    certificate: { name: partner }\n${extra}`;
+
+  it('refuses a trustedCaFile that is not PEM certificates, naming the file', async () => {
+    const notPem = path.join(pki.dir, 'not-a-ca.crt');
+    writeFileSync(notPem, 'this is not a certificate\n');
+    const keyOnly = path.join(pki.dir, 'key-as-ca.pem');
+    writeFileSync(keyOnly, readFileSync(issued.keyFile));
+
+    expect(
+      await refusal('ca-garbage', mappingWith(`    trustedCaFile: ${notPem}\n`)),
+    ).toMatchObject({
+      code: 'SIDECAR_CONFIG_FILE_INVALID',
+      message: expect.stringContaining(
+        `mappings[0].trustedCaFile ${notPem} holds no PEM certificate`,
+      ),
+    });
+    expect(await refusal('ca-key', mappingWith(`    trustedCaFile: ${keyOnly}\n`))).toMatchObject({
+      message: expect.stringMatching(/key-as-ca\.pem block 1 is a PRIVATE KEY, not a CERTIFICATE/),
+    });
+  });
+
+  it('refuses a selector that is not a map, or labels outside matchLabels', async () => {
+    expect(
+      await refusal('selector-list', mappingWith('    selector: [app, shop]\n')),
+    ).toMatchObject({
+      code: 'SIDECAR_CONFIG_FILE_INVALID',
+      message: expect.stringContaining(
+        'mappings[0].selector: expected a map such as { matchLabels: { app: shop } }',
+      ),
+    });
+    expect(await refusal('selector-text', mappingWith('    selector: app=shop\n'))).toMatchObject({
+      message: expect.stringContaining('mappings[0].selector: expected a map'),
+    });
+    expect(
+      await refusal('selector-bare', mappingWith('    selector: { app: shop }\n')),
+    ).toMatchObject({
+      message: expect.stringContaining(
+        'mappings[0].selector: unknown key app; labels go under matchLabels',
+      ),
+    });
+  });
+
+  it('refuses two certificates of one name', async () => {
+    const twice = `certificates:\n  - ${certificate}\n  - ${certificate}\n`;
+    expect(await refusal('twice', twice)).toMatchObject({
+      code: 'SIDECAR_CONFIG_FILE_INVALID',
+      message: expect.stringContaining('certificates[1]: certificate partner is named twice'),
+    });
+  });
+
+  it('refuses an unknown top-level key such as a misspelt mappings', async () => {
+    const misspelt = mappingWith('').replace('mappings:', 'mapings:');
+    expect(await refusal('misspelt', misspelt)).toMatchObject({
+      code: 'SIDECAR_CONFIG_FILE_INVALID',
+      message: expect.stringContaining('unknown key mapings; expected certificates and mappings'),
+    });
+  });
+
+  it('still reads a file without a selector as a mapping for every pod', async () => {
+    expect(await refusal('no-selector', mappingWith(''))).toBeUndefined();
   });
 });
 

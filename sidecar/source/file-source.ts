@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import yaml from 'js-yaml';
 
+import { ErrorCode } from '../../core/errors/codes';
 import type { Logger } from '../../core/log/logger';
 import type { IndexedMapping } from '../../core/mapping/index-document';
 import {
@@ -18,9 +19,12 @@ import {
   loadCertificateEntry,
   readCertificateEntries,
 } from './file-certificates';
-import { readIndexedMapping } from './mapping-index-reader';
+import { checkCaBundle } from './ca-bundle';
+import { readIndexedMapping, SourceDataError } from './mapping-index-reader';
 import { Pkcs12Analyses, type Pkcs12Analyser } from './pkcs12-analyses';
 import { SnapshotListeners } from './snapshot-listeners';
+
+const TOP_LEVEL_KEYS = ['certificates', 'mappings'];
 
 /** Options of the standalone file source. */
 export type FileSourceOptions = {
@@ -103,6 +107,14 @@ export class FileCertificateSource implements CertificateSource {
     files.push(file);
     const document = yaml.load(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
     if (!document || typeof document !== 'object') throw fileError(file, 'expected a YAML map');
+    // A misspelt key (mapings:) would otherwise leave the file without mappings, unnoticed.
+    const unknown = Object.keys(document).filter((key) => !TOP_LEVEL_KEYS.includes(key));
+    if (unknown.length > 0) {
+      throw fileError(
+        file,
+        `unknown key ${unknown.join(', ')}; expected ${TOP_LEVEL_KEYS.join(' and ')}`,
+      );
+    }
     const declared = readCertificateEntries(file, document.certificates);
 
     const certificates = new Map<string, LoadedCertificate>();
@@ -124,6 +136,11 @@ export class FileCertificateSource implements CertificateSource {
         const caFile = resolve(entry.trustedCaFile);
         files.push(caFile);
         entry.trustedCaPem = readFileSync(caFile, 'utf8');
+        try {
+          checkCaBundle(entry.trustedCaPem as string);
+        } catch (err) {
+          throw fileError(file, `mappings[${i}].trustedCaFile ${caFile} ${(err as Error).message}`);
+        }
       }
       const versionOf = (name: string): number => {
         const certificate = certificates.get(name);
@@ -131,7 +148,13 @@ export class FileCertificateSource implements CertificateSource {
         return certificate.version;
       };
       // The file names its certificates directly; the path only says where they came from.
-      return readIndexedMapping(`${file}: mappings[${i}]`, entry, versionOf, () => file);
+      try {
+        return readIndexedMapping(`${file}: mappings[${i}]`, entry, versionOf, () => file);
+      } catch (err) {
+        // The reader's checks are shared with Vault's index; here the file is what is wrong.
+        if (!(err instanceof SourceDataError) || err.code !== ErrorCode.VaultDataInvalid) throw err;
+        throw new SourceDataError(err.message, ErrorCode.SidecarConfigFileInvalid);
+      }
     });
 
     this.pkcs12.keepOnly(new Set(certificates.keys()));

@@ -1,7 +1,11 @@
 import { createSecureContext } from 'node:tls';
 
 import { ErrorCode, MtlsError } from '../../core/errors/codes';
-import type { IndexedMapping, MappingIndexDocument } from '../../core/mapping/index-document';
+import type {
+  IndexedMapping,
+  MappingIndexDocument,
+  WorkloadSelector,
+} from '../../core/mapping/index-document';
 import { certificateVaultPath } from '../../core/vault/paths';
 
 /** Thrown when an index or certificate read from a source does not have the expected shape. */
@@ -32,6 +36,21 @@ function readLabels(where: string, value: unknown): Record<string, string> {
   for (const [key, label] of Object.entries(value))
     labels[key] = readString(`${where}.${key}`, label);
   return labels;
+}
+
+/**
+ * Checks a mapping's selector. Only an absent selector means every pod: one that is not a map,
+ * or that has a key besides matchLabels (`app: shop` written without matchLabels), is refused
+ * rather than read as "no labels", which would hand the certificate to every workload.
+ */
+function readSelector(where: string, value: unknown): WorkloadSelector {
+  if (value === undefined || value === null) return { matchLabels: {} };
+  if (!isRecord(value)) fail(where, 'expected a map such as { matchLabels: { app: shop } }');
+  const unknown = Object.keys(value).filter((key) => key !== 'matchLabels');
+  if (unknown.length > 0) {
+    fail(where, `unknown key ${unknown.join(', ')}; labels go under matchLabels`);
+  }
+  return { matchLabels: readLabels(`${where}.matchLabels`, value.matchLabels) };
 }
 
 /**
@@ -71,7 +90,7 @@ export function readIndexedMapping(
   if (typeof path !== 'string' || path === '') {
     fail(`${where}.certificate.path`, 'expected the path of the certificate below the KV mount');
   }
-  const selector = isRecord(value.selector) ? value.selector : {};
+  const selector = readSelector(`${where}.selector`, value.selector);
   const trustedCaPem = value.trustedCaPem;
   if (trustedCaPem !== undefined && typeof trustedCaPem !== 'string') {
     fail(`${where}.trustedCaPem`, 'expected PEM text');
@@ -88,7 +107,7 @@ export function readIndexedMapping(
       port,
       pathPrefix,
     },
-    selector: { matchLabels: readLabels(`${where}.selector.matchLabels`, selector.matchLabels) },
+    selector,
     certificate: { name: certificateName, vaultVersion: version, path },
     ...(trustedCaPem ? { trustedCaPem } : {}),
   };

@@ -9,11 +9,33 @@ state="$repo/.cluster"
 demo="$state/demo"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 pids=()
+# A control plane that `make cluster-up` started before the demo is someone's: it stays up.
+own_cluster=true
 cleanup() {
   step "Cleaning up"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  test/ground/cluster-down.sh "$state"
+  if $own_cluster; then
+    test/ground/cluster-down.sh "$state"
+  else
+    echo "the control plane in $state was running before the demo; left running"
+  fi
+}
+fail() {
+  echo "demo failed: $*" >&2
+  exit 1
+}
+# create KIND ARGS...: `kubectl create`, or nothing new when a reused control plane has it.
+create() { kubectl create "$@" --dry-run=client -o yaml | kubectl apply -f -; }
+# proxied WHAT CURL_ARGS...: a call through the sidecar that must reach the partner with the
+# demo's client certificate; shows the partner's answer.
+proxied() {
+  local what=$1 answer
+  shift
+  answer=$(curl -fsS "$@") || fail "$what: the call through the sidecar failed"
+  printf '%s\n' "$answer"
+  grep -q '"CN": "payments-client"' <<<"$answer" ||
+    fail "$what: the partner did not see the demo client certificate (CN=payments-client)"
 }
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -30,8 +52,11 @@ wait_for() {
 }
 
 step "1. A local control plane: etcd, kube-apiserver and OpenBao on loopback"
-test/ground/cluster-up.sh "$state"
+if [ -f "$state/env" ] && test/ground/cluster-status.sh "$state" >/dev/null 2>&1; then
+  own_cluster=false
+fi
 trap cleanup EXIT
+test/ground/cluster-up.sh "$state"
 # shellcheck disable=SC1091
 . "$state/env"
 kubectl apply -f crds/
@@ -66,10 +91,10 @@ echo "without a certificate it refuses:"
 curl -sS --cacert "$demo/ca.crt" "https://localhost:$partner_port/" 2>&1 | head -1 || true
 
 step "3. The team declares its certificate (a P12 in a Secret) and a mapping"
-kubectl create namespace payments
-kubectl -n payments create secret generic partner-p12 \
+create namespace payments
+create -n payments secret generic partner-p12 \
   --from-file=keystore.p12="$demo/client.p12" --from-literal=password=demo-pass
-kubectl -n payments create configmap partner-ca --from-file=ca.crt="$demo/ca.crt"
+create -n payments configmap partner-ca --from-file=ca.crt="$demo/ca.crt"
 kubectl apply -f - <<YAML
 apiVersion: mtls.io/v1alpha1
 kind: MtlsCertificate
@@ -101,7 +126,7 @@ shown = {"version": d["metadata"]["version"], "metadata": d["data"]["metadata"]}
 print(json.dumps(shown, indent=2))'
 
 step "5. A sidecar logs into Vault with the app's ServiceAccount token"
-kubectl -n payments create serviceaccount payments-app
+create -n payments serviceaccount payments-app
 bao policy write mtls-payments - >/dev/null <<HCL
 path "secret/data/mtls/payments/*" { capabilities = ["read"] }
 HCL
@@ -119,14 +144,16 @@ echo "sidecar ready: proxy on 127.0.0.1:$proxy_port, admin on 127.0.0.1:$admin_p
 
 step "6. The app sends plain HTTP; the partner sees the mapped client certificate"
 echo "\$ curl -x http://127.0.0.1:$proxy_port http://localhost:$partner_port/accounts"
-curl -sS -x "http://127.0.0.1:$proxy_port" "http://localhost:$partner_port/accounts"
-echo
+proxied "the forward-proxy call" -x "http://127.0.0.1:$proxy_port" \
+  "http://localhost:$partner_port/accounts"
 echo "The hosted service's forwarding method works the same way:"
 echo "\$ curl -H 'LP-forward-url: https://localhost:$partner_port/payments' \\"
 echo "    http://127.0.0.1:$proxy_port/mtls/account/payments"
-curl -sS -H "LP-forward-url: https://localhost:$partner_port/payments" \
+proxied "the forwarding method" -H "LP-forward-url: https://localhost:$partner_port/payments" \
   "http://127.0.0.1:$proxy_port/mtls/account/payments"
-echo
 echo "An unmapped destination is refused (deny by default):"
-curl -sS -x "http://127.0.0.1:$proxy_port" "http://example.invalid/" || true
+refused=$(curl -sS -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$proxy_port" \
+  "http://example.invalid/") || fail "the unmapped call did not reach the sidecar"
+[ "$refused" = 403 ] || fail "the unmapped call got $refused, not 403"
+curl -sS -x "http://127.0.0.1:$proxy_port" "http://example.invalid/"
 echo
