@@ -125,6 +125,8 @@ describe('what an injected pod gets (iptables mode)', () => {
       '1337',
       '--egress-ports',
       '80',
+      '--excluded-cidrs',
+      '10.96.0.0/12,10.244.0.0/16',
     ]);
     expect(init.securityContext).toEqual({
       runAsUser: 0,
@@ -167,6 +169,20 @@ describe('what an injected pod gets (iptables mode)', () => {
     });
     expect(named(result.spec?.initContainers, 'mtls-egress-init').command).toContain('80,8080');
   });
+
+  it("passes the pod's own excluded CIDRs to mtls-egress-init, or none when it lists none", () => {
+    const commandFor = (cidrs: string) => {
+      const own = pod({ labels: enabled, annotations: { 'mtls.io/egress-excluded-cidrs': cidrs } });
+      const result = injected(planInjection(own, {}, config), own);
+      return named(result.spec?.initContainers, 'mtls-egress-init').command as string[];
+    };
+
+    expect(commandFor('10.0.0.0/16, 192.168.7.1').slice(-2)).toEqual([
+      '--excluded-cidrs',
+      '10.0.0.0/16,192.168.7.1/32',
+    ]);
+    expect(commandFor('')).not.toContain('--excluded-cidrs');
+  });
 });
 
 describe('proxy-env mode', () => {
@@ -192,8 +208,8 @@ describe('proxy-env mode', () => {
     const proxied = {
       HTTP_PROXY: 'http://127.0.0.1:15001',
       http_proxy: 'http://127.0.0.1:15001',
-      NO_PROXY: '127.0.0.1,localhost',
-      no_proxy: '127.0.0.1,localhost',
+      NO_PROXY: '127.0.0.1,localhost,.svc,.cluster.local',
+      no_proxy: '127.0.0.1,localhost,.svc,.cluster.local',
     };
     expect(env(after.spec?.containers, 'app')).toEqual(proxied);
     expect(env(after.spec?.initContainers, 'migrate')).toEqual(proxied);
@@ -215,6 +231,19 @@ describe('proxy-env mode', () => {
     expect(result.spec?.containers?.[0].env?.[0]).toEqual({
       name: 'HTTP_PROXY',
       value: 'http://127.0.0.1:15001',
+    });
+  });
+});
+
+describe('proxy-env NO_PROXY', () => {
+  it("takes the pod's own hosts besides loopback, which is always called directly", () => {
+    const annotations = { 'mtls.io/egress': 'proxy-env', 'mtls.io/egress-no-proxy': 'db.internal' };
+    const own = pod({ labels: enabled, annotations });
+    const result = injected(planInjection(own, {}, config), own);
+
+    expect(result.spec?.containers?.[0].env).toContainEqual({
+      name: 'NO_PROXY',
+      value: '127.0.0.1,localhost,db.internal',
     });
   });
 });

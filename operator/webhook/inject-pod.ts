@@ -64,7 +64,7 @@ export function planInjection(
   const spec = pod.spec ?? {};
   const patch: PatchOperation[] = [];
   if (settings.egressMode === 'proxy-env') {
-    const variables = proxyEnvironment(config);
+    const variables = proxyEnvironment(config, settings);
     spec.containers?.forEach((c, i) => patch.push(...envPatch(c, ['containers', i], variables)));
     spec.initContainers?.forEach((c, i) =>
       patch.push(...envPatch(c, ['initContainers', i], variables)),

@@ -51,6 +51,7 @@ describe('the injection webhook in front of the real apiserver', () => {
         '  tokenAudience: openbao',
         'egress:',
         '  ports: [80, 8080]',
+        '  excludedCidrs: [10.43.0.0/16, 10.42.0.0/16]',
       ].join('\n'),
     );
     await ground.createNamespace(enabledNamespace, {
@@ -113,6 +114,7 @@ describe('the injection webhook in front of the real apiserver', () => {
 
     const egress = container(spec.initContainers, 'mtls-egress-init');
     expect(flag(egress, '--egress-ports')).toBe('80,8080');
+    expect(flag(egress, '--excluded-cidrs')).toBe('10.43.0.0/16,10.42.0.0/16');
     expect(egress.securityContext).toMatchObject({
       runAsUser: 0,
       capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
@@ -210,8 +212,8 @@ describe('the injection webhook in front of the real apiserver', () => {
     expect(env('app')).toEqual({
       HTTP_PROXY: 'http://127.0.0.1:15001',
       http_proxy: 'http://127.0.0.1:15001',
-      NO_PROXY: '127.0.0.1,localhost',
-      no_proxy: '127.0.0.1,localhost',
+      NO_PROXY: '127.0.0.1,localhost,.svc,.cluster.local',
+      no_proxy: '127.0.0.1,localhost,.svc,.cluster.local',
     });
     expect(env('worker')).toMatchObject({
       HTTP_PROXY: 'http://127.0.0.1:15001',
