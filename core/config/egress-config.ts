@@ -82,7 +82,8 @@ const USAGE = `Usage: mtls-egress-init [options]
 Runs once as a pod's init container (root, with NET_ADMIN and NET_RAW). Adds nat-table rules
 in the pod's network namespace, in the chain MTLS_EGRESS jumped to from OUTPUT: TCP calls to
 the egress ports, except those of the proxy's user, those to loopback or the pod itself and
-those to the excluded CIDRs, are redirected to the sidecar proxy port. Running it again leaves the same rules.
+those to the excluded CIDRs, are redirected to the sidecar proxy port. Running it again
+leaves the same rules.
 
 Options:
 `;
