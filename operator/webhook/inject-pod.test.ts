@@ -40,7 +40,8 @@ describe('who is injected', () => {
       'skip',
     ],
     ['no label anywhere', {}, {}, 'skip'],
-    ['another value on the pod', { labels: { 'mtls.io/inject': 'yes' } }, {}, 'skip'],
+    ['another value on the pod', { labels: { 'mtls.io/inject': 'yes' } }, {}, 'reject'],
+    ['another value on the namespace', { labels: enabled }, { 'mtls.io/inject': 'on' }, 'reject'],
     [
       'the namespace disabled, the pod enabled',
       { labels: enabled },
@@ -249,6 +250,19 @@ describe('proxy-env NO_PROXY', () => {
 });
 
 describe('pods that are refused', () => {
+  it('names a label mtls.io/inject that is neither enabled nor disabled', () => {
+    expect(
+      planInjection(pod({ labels: { 'mtls.io/inject': 'Enabled' } }), enabled, config),
+    ).toEqual({
+      action: 'reject',
+      message: "the pod's label mtls.io/inject: 'Enabled' is not enabled or disabled",
+    });
+    expect(planInjection(pod({}), { 'mtls.io/inject': 'true' }, config)).toEqual({
+      action: 'reject',
+      message: "the namespace's label mtls.io/inject: 'true' is not enabled or disabled",
+    });
+  });
+
   it('names the bad annotation with its value and the form expected', () => {
     const decision = planInjection(
       pod({ annotations: { 'mtls.io/egress-ports': '80,x' } }),

@@ -33,7 +33,8 @@ describe('podSettings', () => {
         'mtls.io/refresh-interval': '1m',
         'mtls.io/check-interval': '5s',
         'mtls.io/rate-limit': '2.5',
-        'mtls.io/unrelated': 'ignored',
+        'mtls.io/injected': 'true',
+        'example.com/unrelated': 'ignored',
       },
       config,
     );
@@ -51,6 +52,24 @@ describe('podSettings', () => {
         checkInterval: '5s',
         rateLimit: 2.5,
       },
+    });
+  });
+
+  it('refuses an mtls.io/ annotation it does not know, naming the ones it does', () => {
+    const result = podSettings(
+      { 'mtls.io/egress-port': '8080', 'mtls.io/inject': 'enabled', 'mtls.io/injected': 'true' },
+      config,
+    );
+
+    expect(result).toEqual({
+      problems: [
+        'mtls.io/egress-port is not an annotation of mtls-operator; known: mtls.io/egress, ' +
+          'mtls.io/egress-ports, mtls.io/egress-excluded-cidrs, mtls.io/egress-no-proxy, ' +
+          'mtls.io/sidecar-cpu-request, mtls.io/sidecar-cpu-limit, ' +
+          'mtls.io/sidecar-memory-request, mtls.io/sidecar-memory-limit, ' +
+          'mtls.io/refresh-interval, mtls.io/check-interval, mtls.io/rate-limit',
+        "mtls.io/inject is read from the pod's labels, not its annotations",
+      ],
     });
   });
 

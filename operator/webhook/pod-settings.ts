@@ -84,6 +84,24 @@ function durationCheck(): Check {
   };
 }
 
+// Annotations of ours a pod may carry that set nothing: the marker the webhook itself adds.
+const MARKERS: readonly string[] = [InjectionKeys.injected];
+
+/**
+ * The message for each `mtls.io/` annotation the webhook does not know: a misspelt override
+ * would otherwise be ignored without a word, and the pod run with settings it did not ask for.
+ */
+function unknownAnnotations(given: Readonly<Record<string, string>>): string[] {
+  const known = [...Object.keys(CHECKS), ...MARKERS];
+  return Object.keys(given)
+    .filter((key) => key.startsWith('mtls.io/') && !known.includes(key))
+    .map((key) =>
+      key === InjectionKeys.inject
+        ? `${key} is read from the pod's labels, not its annotations`
+        : `${key} is not an annotation of mtls-operator; known: ${Object.keys(CHECKS).join(', ')}`,
+    );
+}
+
 /**
  * Applies the pod's `mtls.io/*` annotations over the injection config. Every bad value is
  * reported with the annotation, the value and the form expected, so that one rejection tells
@@ -94,7 +112,7 @@ export function podSettings(
   config: InjectionConfig,
 ): PodSettingsResult {
   const given = annotations ?? {};
-  const problems: string[] = [];
+  const problems = unknownAnnotations(given);
   for (const [key, check] of Object.entries(CHECKS)) {
     const value = given[key];
     if (value !== undefined && !check.accepts(value.trim())) {

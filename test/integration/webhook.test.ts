@@ -187,6 +187,26 @@ describe('the injection webhook in front of the real apiserver', () => {
     expect(await ground.getPod(enabledNamespace, 'bad-ports')).toBeUndefined();
   });
 
+  it('rejects a misspelt mtls.io/ annotation and a label value it does not know', async () => {
+    const refusal = (name: string, metadata: Parameters<typeof podBody>[0]) =>
+      ground
+        .createPod(enabledNamespace, podBody({ ...metadata, name }))
+        .then(() => 'created')
+        .catch((err: Error) => err.message);
+
+    const misspelt = await refusal('misspelt', { annotations: { 'mtls.io/egress-port': '8080' } });
+    expect(misspelt).toContain('admission webhook "inject.mtls.io" denied');
+    expect(misspelt).toContain(
+      'mtls.io/egress-port is not an annotation of mtls-operator; known: mtls.io/egress, ' +
+        'mtls.io/egress-ports,',
+    );
+
+    const label = await refusal('label-yes', { labels: { 'mtls.io/inject': 'yes' } });
+    expect(label).toContain("the pod's label mtls.io/inject: 'yes' is not enabled or disabled");
+    expect(await ground.getPod(enabledNamespace, 'misspelt')).toBeUndefined();
+    expect(await ground.getPod(enabledNamespace, 'label-yes')).toBeUndefined();
+  });
+
   it('in proxy-env mode sets the proxy variables and adds no init container', async () => {
     const pod = await ground.createPod(
       enabledNamespace,
