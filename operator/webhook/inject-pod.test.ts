@@ -128,6 +128,8 @@ describe('what an injected pod gets (iptables mode)', () => {
       '80',
       '--excluded-cidrs',
       '10.96.0.0/12,10.244.0.0/16',
+      '--iptables',
+      'iptables',
     ]);
     expect(init.securityContext).toEqual({
       runAsUser: 0,
@@ -178,7 +180,7 @@ describe('what an injected pod gets (iptables mode)', () => {
       return named(result.spec?.initContainers, 'mtls-egress-init').command as string[];
     };
 
-    expect(commandFor('10.0.0.0/16, 192.168.7.1').slice(-2)).toEqual([
+    expect(commandFor('10.0.0.0/16, 192.168.7.1').slice(-4, -2)).toEqual([
       '--excluded-cidrs',
       '10.0.0.0/16,192.168.7.1/32',
     ]);
@@ -233,6 +235,17 @@ describe('proxy-env mode', () => {
       name: 'HTTP_PROXY',
       value: 'http://127.0.0.1:15001',
     });
+  });
+});
+
+describe('the iptables backend', () => {
+  it('runs the iptables the injection config names in mtls-egress-init', () => {
+    const legacy = parseInjectionConfig({ egress: { iptables: 'iptables-legacy' } });
+    const plain = pod({ labels: enabled });
+    const result = injected(planInjection(plain, {}, legacy), plain);
+
+    const command = named(result.spec?.initContainers, 'mtls-egress-init').command as string[];
+    expect(command.slice(-2)).toEqual(['--iptables', 'iptables-legacy']);
   });
 });
 

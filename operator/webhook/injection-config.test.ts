@@ -78,6 +78,10 @@ describe('parseInjectionConfig', () => {
     ],
     [{ egress: { excludedCidrs: '10.0.0.0/8' } }, 'egress.excludedCidrs: expected a list'],
     [{ egress: { noProxy: ['a b'] } }, 'egress.noProxy: expected a list of hosts'],
+    [
+      { egress: { iptables: 'nft' } },
+      'egress.iptables: expected one of iptables, iptables-nft, iptables-legacy, got "nft"',
+    ],
     [['sidecar'], '(top level): expected a map'],
   ])('names the bad field of %j', (document, message) => {
     let thrown: unknown;

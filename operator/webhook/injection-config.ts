@@ -18,6 +18,9 @@ export type UnmappedPolicy = 'deny' | 'passthrough';
 /** How application traffic reaches the sidecar. */
 export type EgressMode = 'iptables' | 'proxy-env';
 
+/** Whose `-save` and `-restore` mtls-egress-init runs: the backend the node's kernel uses. */
+export type IptablesBackend = 'iptables' | 'iptables-nft' | 'iptables-legacy';
+
 /** What the webhook injects, from the `--injection-config` file over the built-in defaults. */
 export type InjectionConfig = {
   sidecar: {
@@ -47,6 +50,8 @@ export type InjectionConfig = {
     excludedCidrs: string[];
     /** proxy-env mode: NO_PROXY entries besides loopback, called directly. */
     noProxy: string[];
+    /** iptables mode: mtls-egress-init's `--iptables`. */
+    iptables: IptablesBackend;
   };
 };
 
@@ -78,6 +83,7 @@ export const DEFAULT_INJECTION_CONFIG: InjectionConfig = {
     // kubeadm's default Service and pod ranges; clusters with other ranges set their own.
     excludedCidrs: ['10.96.0.0/12', '10.244.0.0/16'],
     noProxy: ['.svc', '.cluster.local'],
+    iptables: 'iptables',
   },
 };
 
@@ -210,6 +216,7 @@ const SCHEMA: Record<keyof InjectionConfig, Record<string, FieldReader>> = {
     ports: portArray,
     excludedCidrs: cidrArray,
     noProxy: noProxyArray,
+    iptables: oneOf('iptables', 'iptables-nft', 'iptables-legacy'),
   },
 };
 

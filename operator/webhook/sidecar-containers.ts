@@ -120,6 +120,8 @@ export function egressInitContainer(config: InjectionConfig, settings: PodSettin
       ...(settings.excludedCidrs.length > 0
         ? ['--excluded-cidrs', settings.excludedCidrs.join(',')]
         : []),
+      '--iptables',
+      config.egress.iptables,
     ],
     // It runs alone, before the sidecar: the sidecar's resources cost the pod nothing more.
     resources: settings.resources,

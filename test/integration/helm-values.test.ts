@@ -213,6 +213,25 @@ describe('the injection file of every values file', () => {
   );
 });
 
+describe('the egress values', () => {
+  it('reach the operator: the iptables backend, the excluded CIDRs and NO_PROXY hosts', () => {
+    const set = [
+      'egress.iptables=iptables-nft',
+      'egress.excludedCidrs={10.43.0.0/16}',
+      'egress.noProxy={.svc,db.internal}',
+    ];
+    const injection = parseInjectionConfig(injectionOf(renderChart({ set })));
+
+    expect(injection.egress).toEqual({
+      mode: 'iptables',
+      ports: [80],
+      iptables: 'iptables-nft',
+      excludedCidrs: ['10.43.0.0/16'],
+      noProxy: ['.svc', 'db.internal'],
+    });
+  });
+});
+
 describe('the chart with proxy-env egress and other sidecar settings', () => {
   it('renders the injection file equal to the values', () => {
     const injection = injectionOf(render('proxy-env'));
@@ -328,6 +347,8 @@ describe('values the chart refuses', () => {
       'redis.enabled is true',
     ],
     ['gateway.redis.failMode=ajar', "at '/gateway/redis/failMode'", "'open', 'closed'"],
+    ['egress.iptables=nft', "at '/egress/iptables'", "'iptables', 'iptables-nft'"],
+    ['egress.excludedCidrs={fd00::/8}', "at '/egress/excludedCidrs/0'", 'does not match'],
     ['sidecar.checkInterval=0s', "at '/sidecar/checkInterval'", "'0s' does not match"],
     ['sidecar.refreshInterval=0ms', "at '/sidecar/refreshInterval'", "'0ms' does not match"],
     [

@@ -52,6 +52,7 @@ describe('the injection webhook in front of the real apiserver', () => {
         'egress:',
         '  ports: [80, 8080]',
         '  excludedCidrs: [10.43.0.0/16, 10.42.0.0/16]',
+        '  iptables: iptables-legacy',
       ].join('\n'),
     );
     await ground.createNamespace(enabledNamespace, {
@@ -115,6 +116,7 @@ describe('the injection webhook in front of the real apiserver', () => {
     const egress = container(spec.initContainers, 'mtls-egress-init');
     expect(flag(egress, '--egress-ports')).toBe('80,8080');
     expect(flag(egress, '--excluded-cidrs')).toBe('10.43.0.0/16,10.42.0.0/16');
+    expect(flag(egress, '--iptables')).toBe('iptables-legacy');
     expect(egress.securityContext).toMatchObject({
       runAsUser: 0,
       capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
