@@ -8,6 +8,7 @@ describe('loadEgressConfig', () => {
         proxyPort: 15001,
         proxyUid: 1337,
         egressPorts: [80],
+        excludedCidrs: [],
         iptables: 'iptables',
         logLevel: 'info',
       },
@@ -34,6 +35,16 @@ describe('loadEgressConfig', () => {
     );
     expect(() => portList(',')).toThrow("expected ports such as 80,8080, got ','");
     expect(() => portList('http')).toThrow("expected a whole number from 1 to 65535, got 'http'");
+  });
+
+  it('reads the excluded CIDRs, refusing IPv6 ranges the IPv4 rules would never match', () => {
+    const flags = ['--excluded-cidrs', '10.96.0.0/12, 10.244.0.1'];
+    expect(loadEgressConfig(flags, {})).toMatchObject({
+      config: { excludedCidrs: ['10.96.0.0/12', '10.244.0.1/32'] },
+    });
+    expect(() => loadEgressConfig(['--excluded-cidrs', 'fd00::/8'], {})).toThrow(
+      "--excluded-cidrs is invalid: expected IPv4 CIDRs such as 10.96.0.0/12, got 'fd00::/8'",
+    );
   });
 
   it('refuses a proxy port among the egress ports', () => {

@@ -1,5 +1,6 @@
 import { ConfigError, describeOptions, parseOptions, type OptionValues } from './options';
 import { integer, oneOf } from './parsers';
+import { cidrList } from './sidecar-config';
 
 const port = integer(1, 65535);
 
@@ -14,6 +15,14 @@ export function portList(raw: string): number[] {
   }
   if (ports.length === 0) throw new Error(`expected ports such as 80,8080, got '${raw}'`);
   return ports;
+}
+
+/** A comma list of IPv4 CIDRs: the rules are IPv4 nat rules, an IPv6 range would never match. */
+export function ipv4CidrList(raw: string): string[] {
+  const cidrs = cidrList(raw);
+  const ipv6 = cidrs.find((cidr) => cidr.includes(':'));
+  if (ipv6) throw new Error(`expected IPv4 CIDRs such as 10.96.0.0/12, got '${ipv6}'`);
+  return cidrs;
 }
 
 /** Every option of `mtls-egress-init`, with its flag, environment variable and default. */
@@ -38,6 +47,13 @@ export const egressOptionTable = {
     description: 'comma list of TCP destination ports whose calls go through the proxy',
     parse: portList,
     default: [80],
+  },
+  excludedCidrs: {
+    flag: 'excluded-cidrs',
+    env: 'MTLS_EGRESS_EXCLUDED_CIDRS',
+    description: 'comma list of IPv4 CIDRs whose calls are never redirected (in-cluster ranges)',
+    parse: ipv4CidrList,
+    default: [] as string[],
   },
   iptables: {
     flag: 'iptables',
@@ -65,8 +81,9 @@ const USAGE = `Usage: mtls-egress-init [options]
 
 Runs once as a pod's init container (root, with NET_ADMIN and NET_RAW). Adds nat-table rules
 in the pod's network namespace, in the chain MTLS_EGRESS jumped to from OUTPUT: TCP calls to
-the egress ports, except those of the proxy's user and those to loopback or the pod itself,
-are redirected to the sidecar proxy port. Running it again leaves the same rules.
+the egress ports, except those of the proxy's user, those to loopback or the pod itself and
+those to the excluded CIDRs, are redirected to the sidecar proxy port. Running it again
+leaves the same rules.
 
 Options:
 `;

@@ -40,7 +40,8 @@ describe('who is injected', () => {
       'skip',
     ],
     ['no label anywhere', {}, {}, 'skip'],
-    ['another value on the pod', { labels: { 'mtls.io/inject': 'yes' } }, {}, 'skip'],
+    ['another value on the pod', { labels: { 'mtls.io/inject': 'yes' } }, {}, 'reject'],
+    ['another value on the namespace', { labels: enabled }, { 'mtls.io/inject': 'on' }, 'reject'],
     [
       'the namespace disabled, the pod enabled',
       { labels: enabled },
@@ -125,6 +126,10 @@ describe('what an injected pod gets (iptables mode)', () => {
       '1337',
       '--egress-ports',
       '80',
+      '--excluded-cidrs',
+      '10.96.0.0/12,10.244.0.0/16',
+      '--iptables',
+      'iptables',
     ]);
     expect(init.securityContext).toEqual({
       runAsUser: 0,
@@ -167,6 +172,20 @@ describe('what an injected pod gets (iptables mode)', () => {
     });
     expect(named(result.spec?.initContainers, 'mtls-egress-init').command).toContain('80,8080');
   });
+
+  it("passes the pod's own excluded CIDRs to mtls-egress-init, or none when it lists none", () => {
+    const commandFor = (cidrs: string) => {
+      const own = pod({ labels: enabled, annotations: { 'mtls.io/egress-excluded-cidrs': cidrs } });
+      const result = injected(planInjection(own, {}, config), own);
+      return named(result.spec?.initContainers, 'mtls-egress-init').command as string[];
+    };
+
+    expect(commandFor('10.0.0.0/16, 192.168.7.1').slice(-4, -2)).toEqual([
+      '--excluded-cidrs',
+      '10.0.0.0/16,192.168.7.1/32',
+    ]);
+    expect(commandFor('')).not.toContain('--excluded-cidrs');
+  });
 });
 
 describe('proxy-env mode', () => {
@@ -192,8 +211,8 @@ describe('proxy-env mode', () => {
     const proxied = {
       HTTP_PROXY: 'http://127.0.0.1:15001',
       http_proxy: 'http://127.0.0.1:15001',
-      NO_PROXY: '127.0.0.1,localhost',
-      no_proxy: '127.0.0.1,localhost',
+      NO_PROXY: '127.0.0.1,localhost,.svc,.cluster.local',
+      no_proxy: '127.0.0.1,localhost,.svc,.cluster.local',
     };
     expect(env(after.spec?.containers, 'app')).toEqual(proxied);
     expect(env(after.spec?.initContainers, 'migrate')).toEqual(proxied);
@@ -219,7 +238,44 @@ describe('proxy-env mode', () => {
   });
 });
 
+describe('the iptables backend', () => {
+  it('runs the iptables the injection config names in mtls-egress-init', () => {
+    const legacy = parseInjectionConfig({ egress: { iptables: 'iptables-legacy' } });
+    const plain = pod({ labels: enabled });
+    const result = injected(planInjection(plain, {}, legacy), plain);
+
+    const command = named(result.spec?.initContainers, 'mtls-egress-init').command as string[];
+    expect(command.slice(-2)).toEqual(['--iptables', 'iptables-legacy']);
+  });
+});
+
+describe('proxy-env NO_PROXY', () => {
+  it("takes the pod's own hosts besides loopback, which is always called directly", () => {
+    const annotations = { 'mtls.io/egress': 'proxy-env', 'mtls.io/egress-no-proxy': 'db.internal' };
+    const own = pod({ labels: enabled, annotations });
+    const result = injected(planInjection(own, {}, config), own);
+
+    expect(result.spec?.containers?.[0].env).toContainEqual({
+      name: 'NO_PROXY',
+      value: '127.0.0.1,localhost,db.internal',
+    });
+  });
+});
+
 describe('pods that are refused', () => {
+  it('names a label mtls.io/inject that is neither enabled nor disabled', () => {
+    expect(
+      planInjection(pod({ labels: { 'mtls.io/inject': 'Enabled' } }), enabled, config),
+    ).toEqual({
+      action: 'reject',
+      message: "the pod's label mtls.io/inject: 'Enabled' is not enabled or disabled",
+    });
+    expect(planInjection(pod({}), { 'mtls.io/inject': 'true' }, config)).toEqual({
+      action: 'reject',
+      message: "the namespace's label mtls.io/inject: 'true' is not enabled or disabled",
+    });
+  });
+
   it('names the bad annotation with its value and the form expected', () => {
     const decision = planInjection(
       pod({ annotations: { 'mtls.io/egress-ports': '80,x' } }),

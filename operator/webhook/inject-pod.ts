@@ -35,6 +35,27 @@ export function isSelected(pod: Pod, namespaceLabels: Readonly<Record<string, st
   return namespaceLabels[InjectionKeys.inject] === 'enabled';
 }
 
+/**
+ * The message when the pod's or its namespace's `mtls.io/inject` label is neither `enabled` nor
+ * `disabled` (a `true` or `Enabled` would otherwise be taken as no opinion), or undefined.
+ */
+export function injectLabelProblem(
+  pod: Pod,
+  namespaceLabels: Readonly<Record<string, string>>,
+): string | undefined {
+  const allowed = ['enabled', 'disabled'];
+  const key = InjectionKeys.inject;
+  const own = pod.metadata?.labels?.[key];
+  if (own !== undefined && !allowed.includes(own)) {
+    return `the pod's label ${key}: '${own}' is not enabled or disabled`;
+  }
+  const namespace = namespaceLabels[key];
+  if (namespace !== undefined && !allowed.includes(namespace)) {
+    return `the namespace's label ${key}: '${namespace}' is not enabled or disabled`;
+  }
+  return undefined;
+}
+
 /** True when the pod has the sidecar already, as a container or an init container. */
 export function isInjected(pod: Pod): boolean {
   const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
@@ -53,6 +74,8 @@ export function planInjection(
   config: InjectionConfig,
 ): InjectionDecision {
   if (isInjected(pod)) return { action: 'skip', reason: 'already-injected' };
+  const labelProblem = injectLabelProblem(pod, namespaceLabels);
+  if (labelProblem) return { action: 'reject', message: labelProblem };
   if (!isSelected(pod, namespaceLabels)) return { action: 'skip', reason: 'not-selected' };
 
   const result = podSettings(pod.metadata?.annotations, config);
@@ -64,7 +87,7 @@ export function planInjection(
   const spec = pod.spec ?? {};
   const patch: PatchOperation[] = [];
   if (settings.egressMode === 'proxy-env') {
-    const variables = proxyEnvironment(config);
+    const variables = proxyEnvironment(config, settings);
     spec.containers?.forEach((c, i) => patch.push(...envPatch(c, ['containers', i], variables)));
     spec.initContainers?.forEach((c, i) =>
       patch.push(...envPatch(c, ['initContainers', i], variables)),

@@ -30,7 +30,11 @@ describe('parseInjectionConfig', () => {
     expect(config.sidecar.resources).toEqual({ limits: { cpu: '1' } });
     expect(config.vault.address).toBe('http://127.0.0.1:8200');
     expect(config.vault.role).toBe('mtls-sidecar');
-    expect(config.egress).toEqual({ mode: 'proxy-env', ports: [80, 8080] });
+    expect(config.egress).toEqual({
+      ...DEFAULT_INJECTION_CONFIG.egress,
+      mode: 'proxy-env',
+      ports: [80, 8080],
+    });
   });
 
   it.each([
@@ -68,6 +72,16 @@ describe('parseInjectionConfig', () => {
       "egress.ports: [8080] includes 8080, the sidecar's proxy port",
     ],
     [{ egres: {} }, 'egres: unknown field: expected sidecar, vault or egress'],
+    [
+      { egress: { excludedCidrs: ['fd00::/8'] } },
+      "egress.excludedCidrs: expected IPv4 CIDRs such as 10.96.0.0/12, got 'fd00::/8'",
+    ],
+    [{ egress: { excludedCidrs: '10.0.0.0/8' } }, 'egress.excludedCidrs: expected a list'],
+    [{ egress: { noProxy: ['a b'] } }, 'egress.noProxy: expected a list of hosts'],
+    [
+      { egress: { iptables: 'nft' } },
+      'egress.iptables: expected one of iptables, iptables-nft, iptables-legacy, got "nft"',
+    ],
     [['sidecar'], '(top level): expected a map'],
   ])('names the bad field of %j', (document, message) => {
     let thrown: unknown;
@@ -101,7 +115,7 @@ describe('loadInjectionConfig', () => {
     const config = loadInjectionConfig(file);
     expect(config.sidecar.image).toBe('ghcr.io/mtls-operator/mtls-sidecar:0.2.0');
     expect(config.sidecar.checkInterval).toBe('30s');
-    expect(config.egress).toEqual({ mode: 'proxy-env', ports: [80] });
+    expect(config.egress).toEqual({ ...DEFAULT_INJECTION_CONFIG.egress, mode: 'proxy-env' });
   });
 
   it('uses the defaults without a file, and names a file it cannot read', () => {

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 
 import yaml from 'js-yaml';
 
+import { ipv4CidrList } from '../../core/config/egress-config';
 import { ErrorCode, MtlsError } from '../../core/errors/codes';
-import { durationValueMs, positiveValue, quantityValue } from './quantities';
+import { durationValueMs, noProxyList, positiveValue, quantityValue } from './quantities';
 
 /** Container resources as the pod spec carries them. */
 export type ResourceRequirements = {
@@ -16,6 +17,9 @@ export type UnmappedPolicy = 'deny' | 'passthrough';
 
 /** How application traffic reaches the sidecar. */
 export type EgressMode = 'iptables' | 'proxy-env';
+
+/** Whose `-save` and `-restore` mtls-egress-init runs: the backend the node's kernel uses. */
+export type IptablesBackend = 'iptables' | 'iptables-nft' | 'iptables-legacy';
 
 /** What the webhook injects, from the `--injection-config` file over the built-in defaults. */
 export type InjectionConfig = {
@@ -39,7 +43,16 @@ export type InjectionConfig = {
     mount: string;
     tokenAudience: string;
   };
-  egress: { mode: EgressMode; ports: number[] };
+  egress: {
+    mode: EgressMode;
+    ports: number[];
+    /** iptables mode: IPv4 CIDRs called directly, never redirected to the sidecar. */
+    excludedCidrs: string[];
+    /** proxy-env mode: NO_PROXY entries besides loopback, called directly. */
+    noProxy: string[];
+    /** iptables mode: mtls-egress-init's `--iptables`. */
+    iptables: IptablesBackend;
+  };
 };
 
 /** The built-in injection config; a file overrides it field by field. */
@@ -64,7 +77,14 @@ export const DEFAULT_INJECTION_CONFIG: InjectionConfig = {
     mount: 'secret',
     tokenAudience: 'vault',
   },
-  egress: { mode: 'iptables', ports: [80] },
+  egress: {
+    mode: 'iptables',
+    ports: [80],
+    // kubeadm's default Service and pod ranges; clusters with other ranges set their own.
+    excludedCidrs: ['10.96.0.0/12', '10.244.0.0/16'],
+    noProxy: ['.svc', '.cluster.local'],
+    iptables: 'iptables',
+  },
 };
 
 /** Reads one field: returns its value or throws an Error that says what was expected. */
@@ -118,6 +138,20 @@ const portArray: FieldReader = (raw) => {
   if (!Array.isArray(raw) || raw.length === 0) throw new Error('expected a list of ports');
   for (const item of raw) port(item);
   return [...new Set(raw as number[])];
+};
+
+const cidrArray: FieldReader = (raw) => {
+  if (!Array.isArray(raw) || raw.some((item) => typeof item !== 'string')) {
+    throw new Error('expected a list of IPv4 CIDRs such as [10.96.0.0/12]');
+  }
+  return ipv4CidrList(raw.join(','));
+};
+
+const noProxyArray: FieldReader = (raw) => {
+  const hosts = Array.isArray(raw) && raw.every((item) => typeof item === 'string');
+  const list = hosts ? noProxyList((raw as string[]).join(',')) : undefined;
+  if (!list) throw new Error('expected a list of hosts or domain suffixes such as [.svc]');
+  return list;
 };
 
 // A problem deeper inside a field: the path below the field, and what was wrong there.
@@ -177,7 +211,13 @@ const SCHEMA: Record<keyof InjectionConfig, Record<string, FieldReader>> = {
     mount: nonEmpty,
     tokenAudience: nonEmpty,
   },
-  egress: { mode: oneOf('iptables', 'proxy-env'), ports: portArray },
+  egress: {
+    mode: oneOf('iptables', 'proxy-env'),
+    ports: portArray,
+    excludedCidrs: cidrArray,
+    noProxy: noProxyArray,
+    iptables: oneOf('iptables', 'iptables-nft', 'iptables-legacy'),
+  },
 };
 
 /**

@@ -5,13 +5,16 @@ import {
   type InjectionConfig,
   type ResourceRequirements,
 } from './injection-config';
+import { ipv4CidrList } from '../../core/config/egress-config';
 import { InjectionKeys } from './pod-spec';
-import { durationValueMs, portList, positiveValue, quantityValue } from './quantities';
+import { durationValueMs, noProxyList, portList, positiveValue, quantityValue } from './quantities';
 
 /** What one pod gets: the injection config with the pod's own annotations applied. */
 export type PodSettings = {
   egressMode: EgressMode;
   egressPorts: number[];
+  excludedCidrs: string[];
+  noProxy: string[];
   resources: ResourceRequirements;
   refreshInterval: string;
   checkInterval: string;
@@ -32,6 +35,14 @@ const CHECKS: Record<string, Check> = {
     accepts: (value) => portList(value) !== undefined,
     expected: 'is not a list of ports 1-65535 such as 80,8080',
   },
+  [InjectionKeys.excludedCidrs]: {
+    accepts: (value) => cidrsOrUndefined(value) !== undefined,
+    expected: 'is not a list of IPv4 CIDRs such as 10.96.0.0/12,10.244.0.0/16',
+  },
+  [InjectionKeys.noProxy]: {
+    accepts: (value) => noProxyList(value) !== undefined,
+    expected: 'is not a list of hosts or domain suffixes such as .svc,.cluster.local',
+  },
   [InjectionKeys.cpuRequest]: cpuCheck(),
   [InjectionKeys.cpuLimit]: cpuCheck(),
   [InjectionKeys.memoryRequest]: memoryCheck(),
@@ -43,6 +54,14 @@ const CHECKS: Record<string, Check> = {
     expected: 'is not a positive number of requests per second such as 10 or 2.5',
   },
 };
+
+function cidrsOrUndefined(value: string): string[] | undefined {
+  try {
+    return ipv4CidrList(value);
+  } catch {
+    return undefined;
+  }
+}
 
 function cpuCheck(): Check {
   return {
@@ -65,6 +84,24 @@ function durationCheck(): Check {
   };
 }
 
+// Annotations of ours a pod may carry that set nothing: the marker the webhook itself adds.
+const MARKERS: readonly string[] = [InjectionKeys.injected];
+
+/**
+ * The message for each `mtls.io/` annotation the webhook does not know: a misspelt override
+ * would otherwise be ignored without a word, and the pod run with settings it did not ask for.
+ */
+function unknownAnnotations(given: Readonly<Record<string, string>>): string[] {
+  const known = [...Object.keys(CHECKS), ...MARKERS];
+  return Object.keys(given)
+    .filter((key) => key.startsWith('mtls.io/') && !known.includes(key))
+    .map((key) =>
+      key === InjectionKeys.inject
+        ? `${key} is read from the pod's labels, not its annotations`
+        : `${key} is not an annotation of mtls-operator; known: ${Object.keys(CHECKS).join(', ')}`,
+    );
+}
+
 /**
  * Applies the pod's `mtls.io/*` annotations over the injection config. Every bad value is
  * reported with the annotation, the value and the form expected, so that one rejection tells
@@ -75,7 +112,7 @@ export function podSettings(
   config: InjectionConfig,
 ): PodSettingsResult {
   const given = annotations ?? {};
-  const problems: string[] = [];
+  const problems = unknownAnnotations(given);
   for (const [key, check] of Object.entries(CHECKS)) {
     const value = given[key];
     if (value !== undefined && !check.accepts(value.trim())) {
@@ -110,10 +147,15 @@ export function podSettings(
 
   const egressPorts = value(InjectionKeys.egressPorts);
   const rateLimit = value(InjectionKeys.rateLimit);
+  const excludedCidrs = value(InjectionKeys.excludedCidrs);
+  const noProxy = value(InjectionKeys.noProxy);
   return {
     settings: {
       egressMode: (value(InjectionKeys.egress) as EgressMode | undefined) ?? config.egress.mode,
       egressPorts: egressPorts !== undefined ? portList(egressPorts)! : config.egress.ports,
+      excludedCidrs:
+        excludedCidrs !== undefined ? ipv4CidrList(excludedCidrs) : config.egress.excludedCidrs,
+      noProxy: noProxy !== undefined ? noProxyList(noProxy)! : config.egress.noProxy,
       resources,
       refreshInterval: value(InjectionKeys.refreshInterval) ?? config.sidecar.refreshInterval,
       checkInterval: value(InjectionKeys.checkInterval) ?? config.sidecar.checkInterval,

@@ -55,6 +55,8 @@ export const InjectionKeys = {
   injected: 'mtls.io/injected',
   egress: 'mtls.io/egress',
   egressPorts: 'mtls.io/egress-ports',
+  excludedCidrs: 'mtls.io/egress-excluded-cidrs',
+  noProxy: 'mtls.io/egress-no-proxy',
   cpuRequest: 'mtls.io/sidecar-cpu-request',
   memoryRequest: 'mtls.io/sidecar-memory-request',
   cpuLimit: 'mtls.io/sidecar-cpu-limit',

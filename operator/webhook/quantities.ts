@@ -64,3 +64,21 @@ export function positiveValue(text: string): number | undefined {
   const value = Number(text);
   return value > 0 ? value : undefined;
 }
+
+// A NO_PROXY entry: a host, a domain suffix (.svc), an address or CIDR, an optional port.
+const NO_PROXY_ENTRY = /^[A-Za-z0-9.*:/_[\]-]+$/;
+
+/**
+ * A comma list of NO_PROXY entries such as `.svc,.cluster.local,db.internal`, deduplicated in
+ * order (an empty text is none), or undefined when an entry holds a space or is empty.
+ */
+export function noProxyList(text: string): string[] | undefined {
+  if (text.trim() === '') return [];
+  const entries: string[] = [];
+  for (const part of text.split(',')) {
+    const entry = part.trim();
+    if (!NO_PROXY_ENTRY.test(entry)) return undefined;
+    if (!entries.includes(entry)) entries.push(entry);
+  }
+  return entries;
+}

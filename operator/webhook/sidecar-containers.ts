@@ -3,9 +3,10 @@ import type { PodSettings } from './pod-settings';
 import { Injected, type Container, type EnvVar, type Volume } from './pod-spec';
 
 /** The variables that send an application's HTTP calls through the sidecar in proxy-env mode. */
-export function proxyEnvironment(config: InjectionConfig): EnvVar[] {
+export function proxyEnvironment(config: InjectionConfig, settings: PodSettings): EnvVar[] {
   const proxy = `http://127.0.0.1:${config.sidecar.proxyPort}`;
-  const direct = '127.0.0.1,localhost';
+  const loopback = ['127.0.0.1', 'localhost'];
+  const direct = [...new Set([...loopback, ...settings.noProxy])].join(',');
   return [
     { name: 'HTTP_PROXY', value: proxy },
     { name: 'http_proxy', value: proxy },
@@ -116,6 +117,11 @@ export function egressInitContainer(config: InjectionConfig, settings: PodSettin
       String(sidecar.uid),
       '--egress-ports',
       settings.egressPorts.join(','),
+      ...(settings.excludedCidrs.length > 0
+        ? ['--excluded-cidrs', settings.excludedCidrs.join(',')]
+        : []),
+      '--iptables',
+      config.egress.iptables,
     ],
     // It runs alone, before the sidecar: the sidecar's resources cost the pod nothing more.
     resources: settings.resources,

@@ -12,7 +12,10 @@ export type AppliedEgress = { chain: string; rules: string };
  * rules of others in the table stay and a failure leaves the table as it was.
  */
 export async function applyEgressRules(
-  config: Pick<EgressConfig, 'proxyPort' | 'proxyUid' | 'egressPorts' | 'iptables'>,
+  config: Pick<
+    EgressConfig,
+    'proxyPort' | 'proxyUid' | 'egressPorts' | 'excludedCidrs' | 'iptables'
+  >,
   log: Logger,
 ): Promise<AppliedEgress> {
   const natListing = await runIptables(`${config.iptables}-save`, ['-t', 'nat']);
@@ -26,6 +29,7 @@ export async function applyEgressRules(
     proxyPort: config.proxyPort,
     proxyUid: config.proxyUid,
     egressPorts: config.egressPorts,
+    excludedCidrs: config.excludedCidrs,
   });
   return { chain: EGRESS_CHAIN, rules };
 }

@@ -32,6 +32,16 @@ describe('buildEgressRules', () => {
     ]);
   });
 
+  it('returns for the excluded CIDRs before any redirect', () => {
+    const rules = buildEgressRules({ ...plan, excludedCidrs: ['10.96.0.0/12', '10.244.0.0/16'] });
+
+    expect(rules.split('\n').slice(5, 8)).toEqual([
+      '-A MTLS_EGRESS -d 10.96.0.0/12 -j RETURN',
+      '-A MTLS_EGRESS -d 10.244.0.0/16 -j RETURN',
+      '-A MTLS_EGRESS -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 15001',
+    ]);
+  });
+
   it('rebuilds the chain but adds no second jump when the table has the rules already', () => {
     const rules = buildEgressRules({ ...plan, egressPorts: [443] }, applied);
 

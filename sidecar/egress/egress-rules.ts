@@ -9,6 +9,8 @@ export type EgressRulePlan = {
   proxyUid: number;
   /** TCP destination ports whose calls are redirected. */
   egressPorts: readonly number[];
+  /** IPv4 CIDRs whose calls leave unredirected: the cluster's own Services and pods. */
+  excludedCidrs?: readonly string[];
 };
 
 const JUMP = `-A OUTPUT -j ${EGRESS_CHAIN}`;
@@ -47,6 +49,9 @@ export function buildEgressRules(plan: EgressRulePlan, natListing = ''): string 
     // Calls inside the pod (loopback, or the pod's own address, which leaves through lo).
     `-A ${EGRESS_CHAIN} -d 127.0.0.0/8 -j RETURN`,
     `-A ${EGRESS_CHAIN} -o lo -j RETURN`,
+
+    // In-cluster calls: the sidecar only knows mappings for partners outside the cluster.
+    ...(plan.excludedCidrs ?? []).map((cidr) => `-A ${EGRESS_CHAIN} -d ${cidr} -j RETURN`),
 
     ...plan.egressPorts.map(
       (port) =>

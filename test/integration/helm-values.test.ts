@@ -1,7 +1,11 @@
+import yaml from 'js-yaml';
+
 import { parseOptions } from '../../core/config/options';
 import { sidecarOptionTable } from '../../core/config/sidecar-config';
+import { parseInjectionConfig } from '../../operator/webhook/injection-config';
 import {
   APP_VERSION,
+  CI_VALUES,
   ciValuesFile,
   expectedInjection,
   helm,
@@ -192,6 +196,42 @@ describe('the namespaces never injected', () => {
   });
 });
 
+describe('the injection file of every values file', () => {
+  // The operator reads this file at start and exits on anything it refuses: a values file the
+  // chart accepts but the operator refuses is a crash loop after a successful install.
+  it.each([['(defaults)'], ...CI_VALUES.map((name) => [name])])(
+    'is accepted by the operator with %s values',
+    (name) => {
+      const objects = renderChart({
+        valueFiles: name === '(defaults)' ? [] : [ciValuesFile(name)],
+      });
+      const configMap = objects.find((o) => o.metadata.name.endsWith('-injection'));
+      const document = yaml.load(configMap!.data['injection.yaml']);
+
+      expect(parseInjectionConfig(document)).toEqual(document);
+    },
+  );
+});
+
+describe('the egress values', () => {
+  it('reach the operator: the iptables backend, the excluded CIDRs and NO_PROXY hosts', () => {
+    const set = [
+      'egress.iptables=iptables-nft',
+      'egress.excludedCidrs={10.43.0.0/16}',
+      'egress.noProxy={.svc,db.internal}',
+    ];
+    const injection = parseInjectionConfig(injectionOf(renderChart({ set })));
+
+    expect(injection.egress).toEqual({
+      mode: 'iptables',
+      ports: [80],
+      iptables: 'iptables-nft',
+      excludedCidrs: ['10.43.0.0/16'],
+      noProxy: ['.svc', 'db.internal'],
+    });
+  });
+});
+
 describe('the chart with proxy-env egress and other sidecar settings', () => {
   it('renders the injection file equal to the values', () => {
     const injection = injectionOf(render('proxy-env'));
@@ -307,6 +347,25 @@ describe('values the chart refuses', () => {
       'redis.enabled is true',
     ],
     ['gateway.redis.failMode=ajar', "at '/gateway/redis/failMode'", "'open', 'closed'"],
+    ['egress.iptables=nft', "at '/egress/iptables'", "'iptables', 'iptables-nft'"],
+    ['egress.excludedCidrs={fd00::/8}', "at '/egress/excludedCidrs/0'", 'does not match'],
+    ['sidecar.checkInterval=0s', "at '/sidecar/checkInterval'", "'0s' does not match"],
+    ['sidecar.refreshInterval=0ms', "at '/sidecar/refreshInterval'", "'0ms' does not match"],
+    [
+      'sidecar.resources.limits.ephemeral-storage=1Gi',
+      "at '/sidecar/resources/limits'",
+      "additional properties 'ephemeral-storage' not allowed",
+    ],
+    [
+      'sidecar.resources.requests.memory=256Mi',
+      'sidecar.resources.requests.memory (256Mi) is over sidecar.resources.limits.memory (128Mi)',
+      'the operator refuses to start',
+    ],
+    [
+      'sidecar.resources.requests.cpu=1,sidecar.resources.limits.cpu=500m',
+      'sidecar.resources.requests.cpu (1) is over sidecar.resources.limits.cpu (500m)',
+      'the apiserver refuses such a pod',
+    ],
   ])('--set %s fails helm template, naming the value', (set, where, what) => {
     const result = helm('template', 'mtls-operator', CHART_DIR, '--set', set);
 

@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -12,17 +12,45 @@ const PROCESS_ENV = { PATH: process.env.PATH };
 /** What a command run in a namespace printed, and how it ended. */
 export type CommandResult = { status: number; stdout: string; stderr: string };
 
+// What the namespace tests run: iproute2 for the namespaces, iptables for the rules.
+const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-save', 'iptables-restore', 'setpriv'];
+
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      accessSync(path.join(dir, tool), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
- * Why network namespaces cannot be made on this machine (not root, no iproute2, a container
- * without CAP_SYS_ADMIN), or undefined when they can: a throw-away namespace is added and deleted.
+ * Why this process may not make network namespaces (not root, or a container without
+ * CAP_SYS_ADMIN: the test is skipped), or undefined when it may. A missing tool is not a reason to
+ * skip but a broken test machine: it throws, naming the tools and how to install them.
  */
 export function networkNamespaceProblem(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root: network namespaces need CAP_SYS_ADMIN';
+
+  const missing = REQUIRED_TOOLS.filter((tool) => !onPath(tool));
+  if (missing.length > 0) {
+    throw new Error(
+      `network namespace tests need ${missing.join(', ')} on PATH: install iproute2 and ` +
+        'iptables (test/ground/install-debian.sh does; setpriv is in util-linux)',
+    );
+  }
+
   const probe = `mtls-probe-${process.pid}`;
   try {
     execFileSync('ip', ['netns', 'add', probe], { stdio: 'pipe' });
   } catch (err) {
-    const said = (err as { stderr?: Buffer }).stderr?.toString().trim();
-    return `ip netns add failed: ${said || (err as Error).message}`;
+    const said = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? '';
+    if (/Operation not permitted|Permission denied/i.test(said)) {
+      return `ip netns add is not permitted here: ${said}`;
+    }
+    throw new Error(`ip netns add failed: ${said || (err as Error).message}`, { cause: err });
   }
   execFileSync('ip', ['netns', 'delete', probe], { stdio: 'pipe' });
   return undefined;

@@ -163,6 +163,24 @@ describeWithNamespaces('transparent egress through iptables', () => {
     expect(JSON.parse(proxyUser.body!)).toMatchObject({ direct: 'partner:80' });
   });
 
+  it('calls an excluded CIDR directly, as an in-cluster Service is called', async () => {
+    const excluded = await inPod([
+      NODE,
+      EGRESS_INIT,
+      ...initFlags,
+      '--excluded-cidrs',
+      `${net}.0/30`,
+    ]);
+    expect(excluded.status).toBe(0);
+    try {
+      const answer = await get('http://partner.example/x');
+      expect(JSON.parse(answer.body!)).toMatchObject({ direct: 'partner:80' });
+    } finally {
+      expect((await inPod([NODE, EGRESS_INIT, ...initFlags])).status).toBe(0);
+    }
+    expect(await natRules()).toBe(rulesAfterFirstRun);
+  });
+
   it('shows the partner refuses a call that brings no client certificate', async () => {
     const result = await inPod([
       NODE,

@@ -51,6 +51,8 @@ describe('the injection webhook in front of the real apiserver', () => {
         '  tokenAudience: openbao',
         'egress:',
         '  ports: [80, 8080]',
+        '  excludedCidrs: [10.43.0.0/16, 10.42.0.0/16]',
+        '  iptables: iptables-legacy',
       ].join('\n'),
     );
     await ground.createNamespace(enabledNamespace, {
@@ -113,6 +115,8 @@ describe('the injection webhook in front of the real apiserver', () => {
 
     const egress = container(spec.initContainers, 'mtls-egress-init');
     expect(flag(egress, '--egress-ports')).toBe('80,8080');
+    expect(flag(egress, '--excluded-cidrs')).toBe('10.43.0.0/16,10.42.0.0/16');
+    expect(flag(egress, '--iptables')).toBe('iptables-legacy');
     expect(egress.securityContext).toMatchObject({
       runAsUser: 0,
       capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
@@ -185,6 +189,26 @@ describe('the injection webhook in front of the real apiserver', () => {
     expect(await ground.getPod(enabledNamespace, 'bad-ports')).toBeUndefined();
   });
 
+  it('rejects a misspelt mtls.io/ annotation and a label value it does not know', async () => {
+    const refusal = (name: string, metadata: Parameters<typeof podBody>[0]) =>
+      ground
+        .createPod(enabledNamespace, podBody({ ...metadata, name }))
+        .then(() => 'created')
+        .catch((err: Error) => err.message);
+
+    const misspelt = await refusal('misspelt', { annotations: { 'mtls.io/egress-port': '8080' } });
+    expect(misspelt).toContain('admission webhook "inject.mtls.io" denied');
+    expect(misspelt).toContain(
+      'mtls.io/egress-port is not an annotation of mtls-operator; known: mtls.io/egress, ' +
+        'mtls.io/egress-ports,',
+    );
+
+    const label = await refusal('label-yes', { labels: { 'mtls.io/inject': 'yes' } });
+    expect(label).toContain("the pod's label mtls.io/inject: 'yes' is not enabled or disabled");
+    expect(await ground.getPod(enabledNamespace, 'misspelt')).toBeUndefined();
+    expect(await ground.getPod(enabledNamespace, 'label-yes')).toBeUndefined();
+  });
+
   it('in proxy-env mode sets the proxy variables and adds no init container', async () => {
     const pod = await ground.createPod(
       enabledNamespace,
@@ -210,8 +234,8 @@ describe('the injection webhook in front of the real apiserver', () => {
     expect(env('app')).toEqual({
       HTTP_PROXY: 'http://127.0.0.1:15001',
       http_proxy: 'http://127.0.0.1:15001',
-      NO_PROXY: '127.0.0.1,localhost',
-      no_proxy: '127.0.0.1,localhost',
+      NO_PROXY: '127.0.0.1,localhost,.svc,.cluster.local',
+      no_proxy: '127.0.0.1,localhost,.svc,.cluster.local',
     });
     expect(env('worker')).toMatchObject({
       HTTP_PROXY: 'http://127.0.0.1:15001',

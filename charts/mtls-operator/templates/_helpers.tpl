@@ -129,3 +129,14 @@ podAntiAffinity:
 {{- $vault := pick .Values.vault "address" "role" "authMount" "mount" "tokenAudience" }}
 {{- dict "sidecar" $sidecar "vault" $vault "egress" .Values.egress | toYaml }}
 {{- end }}
+
+{{- /*
+The amount a resource quantity such as 50m, 64Mi or 1.5 stands for, as a float, so that a request
+and a limit can be compared; values.schema.json has already checked its form.
+*/ -}}
+{{- define "mtls.quantityValue" -}}
+{{- $text := toString . }}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $text }}
+{{- $scales := dict "" 1.0 "m" 0.001 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 }}
+{{- mulf (float64 $number) (get $scales (trimPrefix $number $text)) }}
+{{- end }}
