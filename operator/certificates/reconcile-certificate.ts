@@ -125,18 +125,19 @@ async function syncCertificate(
 async function refuse(
   deps: CertificateReconcilerDeps,
   certificate: MtlsCertificate,
-  failure: { reason: string; message: string; retryAt?: Date },
+  failure: { reason: string; message: string; problems?: string[]; retryAt?: Date },
   now: Date,
   verdict?: MaterialVerdict,
 ): Promise<ReconcileResult> {
   const { namespace, name } = certificate.metadata;
   const lastGood = await findLastGood(deps.vault, certificate, now);
-  const { reason, retryAt } = failure;
+  const { reason, problems, retryAt } = failure;
   if (!lastGood) {
     await writeStatus(deps, certificate, {
       ready: false,
       reason,
       message: failure.message,
+      problems,
       details: verdict && detailsOf(verdict),
     });
     deps.onExpiry?.(namespace, name, undefined);
@@ -148,6 +149,7 @@ async function refuse(
     ready: false,
     reason,
     message: stillServed(deps, failure.message, lastGood),
+    problems,
     details: lastGood.details,
     served: lastGood,
   });
@@ -199,6 +201,8 @@ type Outcome = {
   ready: boolean;
   reason: string;
   message: string;
+  /** The analysis codes of a refused source. */
+  problems?: string[];
   /** A Ready outcome that still deserves a Warning Event. */
   warning?: boolean;
   /** What status describes: the certificate checked now, or the last good one. */
@@ -241,6 +245,7 @@ async function writeStatus(
     ...outcome.details,
     vaultPath: outcome.served?.vaultPath,
     vaultVersion: outcome.served?.vaultVersion,
+    problems: outcome.problems,
   };
   if (sameStatus(previous, status)) return;
 
