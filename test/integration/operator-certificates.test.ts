@@ -173,6 +173,26 @@ describe('an MtlsCertificate', () => {
     expect((await readKv(path))?.version).toBe(1);
   });
 
+  it("may not adopt another namespace's certificate, by any spelling of its path", async () => {
+    const theirs = `mtls/${uniqueName('other')}/certificates/partner`;
+    await adminVault().write(`secret/data/${theirs}`, {
+      data: { chainPem: pki.leaf.certPem, privateKeyPem: pki.leaf.keyPem },
+    });
+    await resources.createCertificate('borrowed', { source: { vault: { path: theirs } } });
+
+    const refused = await resources.waitForReason('certificate', 'borrowed', 'VaultPathForbidden');
+    expect(refused.status?.conditions?.[0].message).toContain(`'${theirs}'`);
+    expect((refused as MtlsCertificate).status?.vaultPath).toBeUndefined();
+
+    const sneaky = resources
+      .createCertificate('sneaky', { source: { vault: { path: `teams/../${theirs}` } } })
+      .then(
+        () => 'accepted',
+        (err: unknown) => String(err),
+      );
+    expect(await sneaky).toContain("must not have '.' or '..' segments");
+  });
+
   it('with retainPolicy Retain keeps its Vault copy when deleted', async () => {
     await resources.putSecret('kept', { 'keystore.p12': p12(), password: P12_PASSWORD });
     await resources.createCertificate('kept', {
