@@ -102,6 +102,8 @@ async function syncCertificate(
         metadata: verdict.bundle.metadata,
       });
 
+  if (adoptedPath) await removeOwnCopy(deps, certificate);
+
   const notAfter = new Date(verdict.bundle.metadata.notAfter);
   const stored = `stored in Vault at ${deps.vaultMount}/${vaultPath}, version ${vaultVersion}`;
   const details = detailsOf(verdict);
@@ -278,17 +280,30 @@ async function finalizeCertificate(
   const { namespace, name, finalizers = [] } = certificate.metadata;
   if (!finalizers.includes(CERTIFICATE_FINALIZER)) return {};
 
-  const adopted = certificate.spec.source.vault !== undefined;
-  if (!adopted && certificate.spec.retainPolicy !== 'Retain') {
-    await deps.vault.destroy(certificateVaultPath(namespace, name));
-    deps.log.info('certificate removed from vault', { namespace, name, kind: 'MtlsCertificate' });
-  }
+  await removeOwnCopy(deps, certificate);
   await deps.cluster.setCertificateFinalizers(
     certificate,
     finalizers.filter((finalizer) => finalizer !== CERTIFICATE_FINALIZER),
   );
   deps.onExpiry?.(namespace, name, undefined);
   return {};
+}
+
+// Removes the bundle the operator stored for this certificate, if any, unless it is to be kept.
+// A certificate that now adopts a Vault path leaves no private key behind from its old Secret.
+async function removeOwnCopy(
+  deps: CertificateReconcilerDeps,
+  certificate: MtlsCertificate,
+): Promise<void> {
+  const { namespace, name } = certificate.metadata;
+  const ownPath = certificateVaultPath(namespace, name);
+  if (certificate.spec.retainPolicy === 'Retain') return;
+  // Adopting the operator's own path makes it the source, which is never deleted.
+  if (certificate.spec.source.vault?.path === ownPath) return;
+  if (!(await deps.vault.read(ownPath))) return;
+
+  await deps.vault.destroy(ownPath);
+  deps.log.info('certificate removed from vault', { namespace, name, kind: 'MtlsCertificate' });
 }
 
 function requeueAt(when: Date | undefined, now: Date): ReconcileResult {

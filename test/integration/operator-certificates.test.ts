@@ -173,6 +173,28 @@ describe('an MtlsCertificate', () => {
     expect((await readKv(path))?.version).toBe(1);
   });
 
+  it('removes its stored copy when its source moves from a Secret to a Vault path', async () => {
+    await p12Certificate('moved', p12());
+    await resources.waitForReason('certificate', 'moved', 'Synced');
+    const own = `mtls/${resources.namespace}/certificates/moved`;
+    expect(await readKv(own)).toBeDefined();
+    const adopted = `teams/${resources.namespace}/moved`;
+    await adminVault().write(`secret/data/${adopted}`, {
+      data: { chainPem: pki.ecLeaf.certPem, privateKeyPem: pki.ecLeaf.keyPem },
+    });
+
+    await resources.patchSpec('mtlscertificates', 'moved', {
+      source: { pkcs12: null, vault: { path: adopted } },
+    });
+
+    await eventualValue(async () => {
+      const object = await resources.certificate('moved');
+      return object?.status?.vaultPath === adopted ? object : undefined;
+    }, 'the adopted path served');
+    expect(await readKv(own)).toBeUndefined();
+    expect((await readKv(adopted))?.version).toBe(1);
+  });
+
   it("may not adopt another namespace's certificate, by any spelling of its path", async () => {
     const theirs = `mtls/${uniqueName('other')}/certificates/partner`;
     await adminVault().write(`secret/data/${theirs}`, {
