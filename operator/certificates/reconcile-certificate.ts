@@ -280,7 +280,24 @@ async function finalizeCertificate(
   const { namespace, name, finalizers = [] } = certificate.metadata;
   if (!finalizers.includes(CERTIFICATE_FINALIZER)) return {};
 
-  await removeOwnCopy(deps, certificate);
+  try {
+    await removeOwnCopy(deps, certificate);
+  } catch (err) {
+    if (!isVaultError(err)) throw err;
+    // Without this the object would hang in Terminating with nothing on it saying why.
+    const failure = vaultFailure(err, deps.vaultMount);
+    const served = servedOnStatus(certificate, deps.now());
+    await writeStatus(deps, certificate, {
+      ready: false,
+      reason: failure.reason,
+      message:
+        `the copy at ${deps.vaultMount}/${certificateVaultPath(namespace, name)} could not be ` +
+        `removed, so the finalizer stays until it is: ${failure.message}`,
+      details: served?.details,
+      served,
+    });
+    throw err;
+  }
   await deps.cluster.setCertificateFinalizers(
     certificate,
     finalizers.filter((finalizer) => finalizer !== CERTIFICATE_FINALIZER),

@@ -302,6 +302,51 @@ describe('an MtlsCertificate', () => {
   });
 });
 
+describe('a deletion that Vault refuses', () => {
+  // An operator whose Vault token may write but not delete, in place of the usual one.
+  async function operatorThatCannotDelete(): Promise<RunningOperator> {
+    const vault = adminVault();
+    const policy = 'mtls-operator-no-delete';
+    await vault.write(`sys/policies/acl/${policy}`, {
+      policy: [
+        'path "secret/data/*" { capabilities = ["create", "read", "update", "list"] }',
+        'path "secret/metadata/*" { capabilities = ["read", "list"] }',
+      ].join('\n'),
+    });
+    const created = await vault.write('auth/token/create', { policies: [policy], ttl: '10m' });
+    return runOperator({ vaultToken: created.auth.client_token as string });
+  }
+
+  it('says why on status and in an Event, and keeps the finalizer until it can', async () => {
+    await p12Certificate('stuck', p12());
+    await resources.waitForReason('certificate', 'stuck', 'Synced');
+    const path = `mtls/${resources.namespace}/certificates/stuck`;
+    await operator.stop();
+    operator = await operatorThatCannotDelete();
+
+    await resources.delete('mtlscertificates', 'stuck');
+
+    const refused = await resources.waitForReason('certificate', 'stuck', 'VaultForbidden');
+    const ready = refused.status!.conditions!.find((c) => c.type === 'Ready')!;
+    expect(ready.message).toContain(`the copy at secret/${path} could not be removed`);
+    expect(ready.message).toContain('HTTP 403');
+    expect(refused.metadata.finalizers).toEqual([CERTIFICATE_FINALIZER]);
+    const events = await resources.events('stuck');
+    expect(events.map((event) => `${event.type} ${event.reason}`)).toContain(
+      'Warning VaultForbidden',
+    );
+    expect(await readKv(path)).toBeDefined();
+
+    await operator.stop();
+    operator = await runOperator();
+    await eventualValue(
+      async () => ((await resources.certificate('stuck')) ? undefined : true),
+      'gone',
+    );
+    expect(await readKv(path)).toBeUndefined();
+  });
+});
+
 describe('bad input', () => {
   type BadInput = [string, () => Record<string, Buffer | string>, string, RegExp, string[]];
   const cases: BadInput[] = [
