@@ -87,6 +87,9 @@ export const ErrorCode = {
   // The injection webhook: its configuration and the requests it cannot read.
   InjectionConfigInvalid: 'INJECTION_CONFIG_INVALID',
   AdmissionRequestInvalid: 'ADMISSION_REQUEST_INVALID',
+
+  // Vault answered a request with a client error other than 403: a wrong mount or path.
+  VaultRequestRefused: 'VAULT_REQUEST_REFUSED',
 } as const;
 
 /** A stable error code. */

@@ -59,6 +59,8 @@ export type MtlsCertificateStatus = {
   javaCompatibility?: string;
   vaultPath?: string;
   vaultVersion?: number;
+  /** The analysis codes (docs/errors.md) of every problem found in a refused source. */
+  problems?: string[];
 };
 
 /** An MtlsCertificate object. */

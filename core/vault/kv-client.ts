@@ -49,7 +49,11 @@ export class VaultKv {
   async read<T>(logicalPath: string, version?: number): Promise<KvSecret<T> | undefined> {
     const query = version === undefined ? '' : `?version=${version}`;
     const body = await this.timed('read', () =>
-      this.call(() => this.client.read(`${this.dataPath(logicalPath)}${query}`), true),
+      this.call(
+        { operation: 'read', logicalPath },
+        () => this.client.read(`${this.dataPath(logicalPath)}${query}`),
+        true,
+      ),
     );
     if (!body?.data?.data) return undefined;
     return { data: body.data.data as T, version: body.data.metadata.version as number };
@@ -62,7 +66,9 @@ export class VaultKv {
   async write<T>(logicalPath: string, data: T, cas?: number): Promise<number> {
     const payload = cas === undefined ? { data } : { data, options: { cas } };
     const body = await this.timed('write', () =>
-      this.call(() => this.client.write(this.dataPath(logicalPath), payload)),
+      this.call({ operation: 'write', logicalPath }, () =>
+        this.client.write(this.dataPath(logicalPath), payload),
+      ),
     );
     return body.data.version as number;
   }
@@ -70,13 +76,19 @@ export class VaultKv {
   /** Removes every version and the metadata of a secret; nothing happens when it is absent. */
   async destroy(logicalPath: string): Promise<void> {
     await this.timed('destroy', () =>
-      this.call(() => this.client.delete(kvMetadataPath(this.options.mount, logicalPath)), true),
+      this.call(
+        { operation: 'delete', logicalPath },
+        () => this.client.delete(kvMetadataPath(this.options.mount, logicalPath)),
+        true,
+      ),
     );
   }
 
   /** Checks that Vault answers and the caller's credentials work. */
   async ping(): Promise<void> {
-    await this.timed('ping', () => this.call(() => this.client.tokenLookupSelf()));
+    await this.timed('ping', () =>
+      this.call({ operation: 'token lookup' }, () => this.client.tokenLookupSelf()),
+    );
   }
 
   private async timed<R>(operation: string, request: () => Promise<R>): Promise<R> {
@@ -98,6 +110,7 @@ export class VaultKv {
 
   // Runs a request, logging in first when needed and once more when the token was refused.
   private async call<R>(
+    target: RequestTarget,
     request: () => Promise<R>,
     notFoundIsEmpty = false,
     mayLogIn = true,
@@ -110,9 +123,9 @@ export class VaultKv {
       if (status === 404 && notFoundIsEmpty) return undefined as R;
       if (status === 403 && mayLogIn && this.options.auth.kind === 'kubernetes') {
         this.loggedIn = false;
-        return this.call(request, notFoundIsEmpty, false);
+        return this.call(target, request, notFoundIsEmpty, false);
       }
-      throw toVaultError(err, this.options.address);
+      throw toVaultError(err, this.options, target);
     }
   }
 
@@ -130,7 +143,9 @@ export class VaultKv {
       this.loggedIn = true;
     } catch (err) {
       const status = (err as VaultResponseError).response?.statusCode;
-      if (status === undefined || status >= 500) throw toVaultError(err, this.options.address);
+      if (status === undefined || status >= 500) {
+        throw toVaultError(err, this.options, { operation: 'login' });
+      }
       throw new MtlsError(
         ErrorCode.VaultLoginFailed,
         `Vault refused the Kubernetes login for role '${auth.role}' (HTTP ${status}): check ` +
@@ -141,28 +156,55 @@ export class VaultKv {
   }
 }
 
-function toVaultError(err: unknown, address: string): MtlsError {
+/** What a request to Vault was for, to name it in an error. */
+type RequestTarget = { operation: string; logicalPath?: string };
+
+/**
+ * Turns a failed request into an MtlsError whose code tells an outage (retried until Vault
+ * answers) from a refusal (a person has to fix a policy, a mount or a path), and whose message
+ * names the mount and path asked for.
+ */
+export function toVaultError(
+  err: unknown,
+  vault: Pick<VaultKvOptions, 'address' | 'mount'>,
+  target: RequestTarget,
+): MtlsError {
   const status = (err as VaultResponseError).response?.statusCode;
+  const reply = (err as Error).message;
+  const what = target.logicalPath
+    ? `the ${target.operation} of ${vault.mount}/${target.logicalPath}`
+    : `the ${target.operation}`;
   if (status === 403) {
     return new MtlsError(
       ErrorCode.VaultForbidden,
-      'Vault refused the request (HTTP 403): the policy of this identity does not allow it',
+      `Vault refused ${what} (HTTP 403): the policy of this identity does not allow it`,
       { cause: err },
     );
   }
-  if (status === 400 && /check-and-set/i.test((err as Error).message)) {
+  if (status === 400 && /check-and-set/i.test(reply)) {
     return new MtlsError(
       ErrorCode.VaultWriteConflict,
-      'the secret changed in Vault since it was read',
+      `${vault.mount}/${target.logicalPath} changed in Vault since it was read`,
       { cause: err },
     );
   }
-  const detail = status === undefined ? (err as Error).message : `HTTP ${status}`;
+  if (status !== undefined && status >= 400 && status < 500) {
+    // Vault's own words, when it gave any, say more than the status code.
+    const said = reply && reply !== `Status ${status}` ? `: ${reply}` : '';
+    const hint =
+      status === 404
+        ? `is '${vault.mount}' a KV v2 mount at ${vault.address}? check --vault-mount`
+        : 'check the mount and the path';
+    return new MtlsError(
+      ErrorCode.VaultRequestRefused,
+      `Vault refused ${what} (HTTP ${status}${said}): ${hint}`,
+      { cause: err },
+    );
+  }
+  const detail = status === undefined ? reply : `HTTP ${status}`;
   return new MtlsError(
     ErrorCode.VaultUnavailable,
-    `Vault at ${address} is unavailable: ${detail}`,
-    {
-      cause: err,
-    },
+    `Vault at ${vault.address} is unavailable for ${what}: ${detail}`,
+    { cause: err },
   );
 }

@@ -23,3 +23,14 @@ export function kvDataPath(mount: string, logicalPath: string): string {
 export function kvMetadataPath(mount: string, logicalPath: string): string {
   return `${mount}/metadata/${logicalPath}`;
 }
+
+/**
+ * True when a logical path reaches into the operator's tree of a namespace other than
+ * `namespace`, or may after normalization ('.' or '..' segments). Such a path is refused as an
+ * adopted source and ignored in an index, so that no namespace can use another's private key.
+ */
+export function reachesOtherNamespace(logicalPath: string, namespace: string): boolean {
+  const segments = logicalPath.split('/').filter((segment) => segment !== '');
+  if (segments.some((segment) => segment === '.' || segment === '..')) return true;
+  return segments[0] === VAULT_ROOT && segments[1] !== namespace;
+}

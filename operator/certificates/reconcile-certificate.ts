@@ -104,6 +104,8 @@ async function syncCertificate(
         metadata: verdict.bundle.metadata,
       });
 
+  if (adoptedPath) await removeOwnCopy(deps, certificate);
+
   const notAfter = new Date(verdict.bundle.metadata.notAfter);
   const stored = `stored in Vault at ${deps.vaultMount}/${vaultPath}, version ${vaultVersion}`;
   const details = detailsOf(verdict);
@@ -127,18 +129,19 @@ async function syncCertificate(
 async function refuse(
   deps: CertificateReconcilerDeps,
   certificate: MtlsCertificate,
-  failure: { reason: string; message: string; retryAt?: Date },
+  failure: { reason: string; message: string; problems?: string[]; retryAt?: Date },
   now: Date,
   verdict?: MaterialVerdict,
 ): Promise<ReconcileResult> {
   const { namespace, name } = certificate.metadata;
   const lastGood = await findLastGood(deps.vault, certificate, now);
-  const { reason, retryAt } = failure;
+  const { reason, problems, retryAt } = failure;
   if (!lastGood) {
     await writeStatus(deps, certificate, {
       ready: false,
       reason,
       message: failure.message,
+      problems,
       details: verdict && detailsOf(verdict),
     });
     deps.onExpiry?.(namespace, name, undefined);
@@ -150,6 +153,7 @@ async function refuse(
     ready: false,
     reason,
     message: stillServed(deps, failure.message, lastGood),
+    problems,
     details: lastGood.details,
     served: lastGood,
   });
@@ -201,6 +205,8 @@ type Outcome = {
   ready: boolean;
   reason: string;
   message: string;
+  /** The analysis codes of a refused source. */
+  problems?: string[];
   /** A Ready outcome that still deserves a Warning Event. */
   warning?: boolean;
   /** What status describes: the certificate checked now, or the last good one. */
@@ -243,6 +249,7 @@ async function writeStatus(
     ...outcome.details,
     vaultPath: outcome.served?.vaultPath,
     vaultVersion: outcome.served?.vaultVersion,
+    problems: outcome.problems,
   };
   if (sameStatus(previous, status)) return;
 
@@ -275,10 +282,23 @@ async function finalizeCertificate(
   const { namespace, name, finalizers = [] } = certificate.metadata;
   if (!finalizers.includes(CERTIFICATE_FINALIZER)) return {};
 
-  const adopted = certificate.spec.source.vault !== undefined;
-  if (!adopted && certificate.spec.retainPolicy !== 'Retain') {
-    await deps.vault.destroy(certificateVaultPath(namespace, name));
-    deps.log.info('certificate removed from vault', { namespace, name, kind: 'MtlsCertificate' });
+  try {
+    await removeOwnCopy(deps, certificate);
+  } catch (err) {
+    if (!isVaultError(err)) throw err;
+    // Without this the object would hang in Terminating with nothing on it saying why.
+    const failure = vaultFailure(err, deps.vaultMount);
+    const served = servedOnStatus(certificate, deps.now());
+    await writeStatus(deps, certificate, {
+      ready: false,
+      reason: failure.reason,
+      message:
+        `the copy at ${deps.vaultMount}/${certificateVaultPath(namespace, name)} could not be ` +
+        `removed, so the finalizer stays until it is: ${failure.message}`,
+      details: served?.details,
+      served,
+    });
+    throw err;
   }
   await deps.cluster.setCertificateFinalizers(
     certificate,
@@ -298,6 +318,23 @@ function recheckAdopted(
   const interval = deps.adoptedRecheckMs;
   if (!certificate.spec.source.vault || !interval) return result;
   return { requeueAfterMs: Math.min(result.requeueAfterMs ?? interval, interval) };
+}
+
+// Removes the bundle the operator stored for this certificate, if any, unless it is to be kept.
+// A certificate that now adopts a Vault path leaves no private key behind from its old Secret.
+async function removeOwnCopy(
+  deps: CertificateReconcilerDeps,
+  certificate: MtlsCertificate,
+): Promise<void> {
+  const { namespace, name } = certificate.metadata;
+  const ownPath = certificateVaultPath(namespace, name);
+  if (certificate.spec.retainPolicy === 'Retain') return;
+  // Adopting the operator's own path makes it the source, which is never deleted.
+  if (certificate.spec.source.vault?.path === ownPath) return;
+  if (!(await deps.vault.read(ownPath))) return;
+
+  await deps.vault.destroy(ownPath);
+  deps.log.info('certificate removed from vault', { namespace, name, kind: 'MtlsCertificate' });
 }
 
 function requeueAt(when: Date | undefined, now: Date): ReconcileResult {

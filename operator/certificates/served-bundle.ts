@@ -1,4 +1,5 @@
 import type { VaultKv } from '../../core/vault/kv-client';
+import { reachesOtherNamespace } from '../../core/vault/paths';
 import type { MtlsCertificate, MtlsCertificateStatus } from '../../core/resources/types';
 
 /** The fields of status that describe the certificate itself. */
@@ -30,6 +31,8 @@ export function servedOnStatus(certificate: MtlsCertificate, now: Date): ServedB
   const status = certificate.status;
   if (!status?.vaultPath || status.vaultVersion === undefined || !status.notAfter) return undefined;
   if (new Date(status.notAfter).getTime() <= now.getTime()) return undefined;
+  // A status written before adopted paths were confined names no other namespace's key either.
+  if (reachesOtherNamespace(status.vaultPath, certificate.metadata.namespace)) return undefined;
 
   const { vaultPath, vaultVersion, subject, issuer, serialNumber, notBefore, notAfter } = status;
   const { keyAlgorithm, keySize, fingerprintSha256, javaCompatibility } = status;

@@ -1,5 +1,6 @@
 import { PKCS12_FILE_KEY, PKCS12_PASSWORD_KEY } from '../../core/resources/pkcs12-secret';
 import type { VaultKv } from '../../core/vault/kv-client';
+import { reachesOtherNamespace, VAULT_ROOT } from '../../core/vault/paths';
 import type { Cluster } from '../resources/cluster';
 import type { MtlsCertificate } from '../../core/resources/types';
 
@@ -17,7 +18,12 @@ export type SourceMaterial =
 
 /** Why the source could not be read; `reason` becomes the Ready condition's reason. */
 export type SourceProblem = {
-  reason: 'SecretNotFound' | 'SecretKeyNotFound' | 'VaultPathNotFound' | 'InvalidCertificate';
+  reason:
+    | 'SecretNotFound'
+    | 'SecretKeyNotFound'
+    | 'VaultPathNotFound'
+    | 'VaultPathForbidden'
+    | 'InvalidCertificate';
   message: string;
 };
 
@@ -67,6 +73,15 @@ export async function readSourceMaterial(
   }
 
   const path = adopted!.path;
+  if (reachesOtherNamespace(path, namespace)) {
+    return {
+      reason: 'VaultPathForbidden',
+      message:
+        `spec.source.vault.path '${path}' reaches into the operator's copies of another ` +
+        `namespace's certificates: adopt a path outside ${VAULT_ROOT}/, or below ` +
+        `${VAULT_ROOT}/${namespace}/, without '.' or '..' segments`,
+    };
+  }
   const stored = await vault.read<Record<string, unknown>>(path);
   if (!stored) {
     return {

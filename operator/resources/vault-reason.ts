@@ -1,7 +1,10 @@
 import { ErrorCode, MtlsError } from '../../core/errors/codes';
 
 /** A condition reason and an actionable message for a Vault failure. */
-export type VaultFailure = { reason: 'VaultUnavailable' | 'VaultForbidden'; message: string };
+export type VaultFailure = {
+  reason: 'VaultUnavailable' | 'VaultForbidden' | 'VaultRequestRefused' | 'VaultWriteConflict';
+  message: string;
+};
 
 /** True when the error is a failure of a call to Vault. */
 export function isVaultError(err: unknown): err is MtlsError {
@@ -10,7 +13,8 @@ export function isVaultError(err: unknown): err is MtlsError {
 
 /**
  * Words a Vault failure for a Ready condition: a refusal of the operator's identity (by a policy
- * or at login) needs a person to act, unlike an outage, which the retries ride out.
+ * or at login) or of the request (a wrong mount or path) needs a person to act, unlike an outage
+ * or a write conflict, which the retries ride out.
  */
 export function vaultFailure(err: MtlsError, vaultMount: string): VaultFailure {
   if (err.code === ErrorCode.VaultForbidden) {
@@ -24,6 +28,15 @@ export function vaultFailure(err: MtlsError, vaultMount: string): VaultFailure {
   }
   if (err.code === ErrorCode.VaultLoginFailed) {
     return { reason: 'VaultForbidden', message: err.message };
+  }
+  if (err.code === ErrorCode.VaultRequestRefused) {
+    return { reason: 'VaultRequestRefused', message: err.message };
+  }
+  if (err.code === ErrorCode.VaultWriteConflict) {
+    return {
+      reason: 'VaultWriteConflict',
+      message: `${err.message}; the next try reads the new version`,
+    };
   }
   return { reason: 'VaultUnavailable', message: err.message };
 }

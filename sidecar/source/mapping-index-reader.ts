@@ -1,12 +1,13 @@
 import { createSecureContext } from 'node:tls';
 
 import { ErrorCode, MtlsError } from '../../core/errors/codes';
+import type { Logger } from '../../core/log/logger';
 import type {
   IndexedMapping,
   MappingIndexDocument,
   WorkloadSelector,
 } from '../../core/mapping/index-document';
-import { certificateVaultPath } from '../../core/vault/paths';
+import { certificateVaultPath, reachesOtherNamespace } from '../../core/vault/paths';
 
 /** Thrown when an index or certificate read from a source does not have the expected shape. */
 export class SourceDataError extends MtlsError {
@@ -113,21 +114,40 @@ export function readIndexedMapping(
   };
 }
 
-/** Checks the data of a namespace index read from Vault. */
-export function readMappingIndex(data: unknown, namespace: string): MappingIndexDocument {
+/**
+ * Checks the data of a namespace index read from Vault. A mapping whose certificate path lies in
+ * another namespace's part of the operator's tree is left out, with a warning: whoever could
+ * write such an index must not get that namespace's private key used for this one's traffic.
+ */
+export function readMappingIndex(
+  data: unknown,
+  namespace: string,
+  log: Pick<Logger, 'warn'>,
+): MappingIndexDocument {
   if (!isRecord(data)) fail('index', 'expected an object with namespace and mappings');
   if (data.namespace !== undefined && data.namespace !== namespace) {
     fail('index.namespace', `expected '${namespace}', got '${String(data.namespace)}'`);
   }
-  const mappings = data.mappings ?? [];
-  if (!Array.isArray(mappings)) fail('index.mappings', 'expected a list');
+  const entries = data.mappings ?? [];
+  if (!Array.isArray(entries)) fail('index.mappings', 'expected a list');
+
+  const mappings = entries.map((mapping, i) =>
+    readIndexedMapping(`index.mappings[${i}]`, mapping, undefined, (name) =>
+      certificateVaultPath(namespace, name),
+    ),
+  );
   return {
     namespace,
-    mappings: mappings.map((mapping, i) =>
-      readIndexedMapping(`index.mappings[${i}]`, mapping, undefined, (name) =>
-        certificateVaultPath(namespace, name),
-      ),
-    ),
+    mappings: mappings.filter((mapping) => {
+      const vaultPath = mapping.certificate.path;
+      if (!reachesOtherNamespace(vaultPath, namespace)) return true;
+      log.warn('index mapping ignored: its certificate belongs to another namespace', {
+        namespace,
+        name: mapping.name,
+        vaultPath,
+      });
+      return false;
+    }),
   };
 }
 

@@ -130,7 +130,7 @@ export class VaultCertificateSource implements CertificateSource {
 
     // No index yet means the operator has not written any mapping for this namespace.
     const document: MappingIndexDocument = index
-      ? readMappingIndex(index.data, namespace)
+      ? readMappingIndex(index.data, namespace, this.options.log)
       : { namespace, mappings: [] };
     const certificates = await this.loadCertificates(document, full);
 

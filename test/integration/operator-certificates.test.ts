@@ -173,6 +173,48 @@ describe('an MtlsCertificate', () => {
     expect((await readKv(path))?.version).toBe(1);
   });
 
+  it('removes its stored copy when its source moves from a Secret to a Vault path', async () => {
+    await p12Certificate('moved', p12());
+    await resources.waitForReason('certificate', 'moved', 'Synced');
+    const own = `mtls/${resources.namespace}/certificates/moved`;
+    expect(await readKv(own)).toBeDefined();
+    const adopted = `teams/${resources.namespace}/moved`;
+    await adminVault().write(`secret/data/${adopted}`, {
+      data: { chainPem: pki.ecLeaf.certPem, privateKeyPem: pki.ecLeaf.keyPem },
+    });
+
+    await resources.patchSpec('mtlscertificates', 'moved', {
+      source: { pkcs12: null, vault: { path: adopted } },
+    });
+
+    await eventualValue(async () => {
+      const object = await resources.certificate('moved');
+      return object?.status?.vaultPath === adopted ? object : undefined;
+    }, 'the adopted path served');
+    expect(await readKv(own)).toBeUndefined();
+    expect((await readKv(adopted))?.version).toBe(1);
+  });
+
+  it("may not adopt another namespace's certificate, by any spelling of its path", async () => {
+    const theirs = `mtls/${uniqueName('other')}/certificates/partner`;
+    await adminVault().write(`secret/data/${theirs}`, {
+      data: { chainPem: pki.leaf.certPem, privateKeyPem: pki.leaf.keyPem },
+    });
+    await resources.createCertificate('borrowed', { source: { vault: { path: theirs } } });
+
+    const refused = await resources.waitForReason('certificate', 'borrowed', 'VaultPathForbidden');
+    expect(refused.status?.conditions?.[0].message).toContain(`'${theirs}'`);
+    expect((refused as MtlsCertificate).status?.vaultPath).toBeUndefined();
+
+    const sneaky = resources
+      .createCertificate('sneaky', { source: { vault: { path: `teams/../${theirs}` } } })
+      .then(
+        () => 'accepted',
+        (err: unknown) => String(err),
+      );
+    expect(await sneaky).toContain("must not have '.' or '..' segments");
+  });
+
   it('with retainPolicy Retain keeps its Vault copy when deleted', async () => {
     await resources.putSecret('kept', { 'keystore.p12': p12(), password: P12_PASSWORD });
     await resources.createCertificate('kept', {
@@ -260,50 +302,109 @@ describe('an MtlsCertificate', () => {
   });
 });
 
+describe('a deletion that Vault refuses', () => {
+  // An operator whose Vault token may write but not delete, in place of the usual one.
+  async function operatorThatCannotDelete(): Promise<RunningOperator> {
+    const vault = adminVault();
+    const policy = 'mtls-operator-no-delete';
+    await vault.write(`sys/policies/acl/${policy}`, {
+      policy: [
+        'path "secret/data/*" { capabilities = ["create", "read", "update", "list"] }',
+        'path "secret/metadata/*" { capabilities = ["read", "list"] }',
+      ].join('\n'),
+    });
+    const created = await vault.write('auth/token/create', { policies: [policy], ttl: '10m' });
+    return runOperator({ vaultToken: created.auth.client_token as string });
+  }
+
+  it('says why on status and in an Event, and keeps the finalizer until it can', async () => {
+    await p12Certificate('stuck', p12());
+    await resources.waitForReason('certificate', 'stuck', 'Synced');
+    const path = `mtls/${resources.namespace}/certificates/stuck`;
+    await operator.stop();
+    operator = await operatorThatCannotDelete();
+
+    await resources.delete('mtlscertificates', 'stuck');
+
+    const refused = await resources.waitForReason('certificate', 'stuck', 'VaultForbidden');
+    const ready = refused.status!.conditions!.find((c) => c.type === 'Ready')!;
+    expect(ready.message).toContain(`the copy at secret/${path} could not be removed`);
+    expect(ready.message).toContain('HTTP 403');
+    expect(refused.metadata.finalizers).toEqual([CERTIFICATE_FINALIZER]);
+    const events = await resources.events('stuck');
+    expect(events.map((event) => `${event.type} ${event.reason}`)).toContain(
+      'Warning VaultForbidden',
+    );
+    expect(await readKv(path)).toBeDefined();
+
+    await operator.stop();
+    operator = await runOperator();
+    await eventualValue(
+      async () => ((await resources.certificate('stuck')) ? undefined : true),
+      'gone',
+    );
+    expect(await readKv(path)).toBeUndefined();
+  });
+});
+
 describe('bad input', () => {
-  const cases: [string, () => Record<string, Buffer | string>, string, RegExp][] = [
+  type BadInput = [string, () => Record<string, Buffer | string>, string, RegExp, string[]];
+  const cases: BadInput[] = [
     [
       'wrong password',
       () => ({ 'keystore.p12': p12(), password: 'nope' }),
-      'InvalidCertificate',
+      'WrongPassword',
       /password/i,
+      ['P12_BAD_PASSWORD'],
     ],
     [
       'truncated DER',
       () => ({ 'keystore.p12': p12().subarray(0, 300), password: P12_PASSWORD }),
-      'InvalidCertificate',
+      'MalformedPkcs12',
       /PKCS#12/,
+      ['P12_MALFORMED'],
     ],
     [
       'random bytes',
       () => ({ 'keystore.p12': randomBytes(2048), password: P12_PASSWORD }),
-      'InvalidCertificate',
+      'MalformedPkcs12',
       /PKCS#12/,
+      ['P12_MALFORMED'],
     ],
     [
       'RSA-1024',
       () => ({ 'keystore.p12': p12(pki.weakLeaf), password: P12_PASSWORD }),
-      'InvalidCertificate',
+      'WeakKey',
       /1024/,
+      ['KEY_TOO_WEAK'],
     ],
     [
       'expired',
       () => ({ 'keystore.p12': p12(pki.expiredLeaf), password: P12_PASSWORD }),
       'Expired',
       /2020/,
+      ['CERT_EXPIRED'],
     ],
     [
       'not yet valid',
       () => ({ 'keystore.p12': p12(pki.futureLeaf), password: P12_PASSWORD }),
       'NotYetValid',
       /2099/,
+      ['CERT_NOT_YET_VALID'],
     ],
-    ['missing Secret key', () => ({ 'keystore.p12': p12() }), 'SecretKeyNotFound', /'password'/],
+    [
+      'missing Secret key',
+      () => ({ 'keystore.p12': p12() }),
+      'SecretKeyNotFound',
+      /'password'/,
+      [],
+    ],
     [
       'oversized file',
       () => ({ 'keystore.p12': randomBytes(200 * 1024), password: P12_PASSWORD }),
-      'InvalidCertificate',
+      'TooLarge',
       /too large|limit|KiB/i,
+      ['INPUT_TOO_LARGE'],
     ],
     [
       'two keys in one P12',
@@ -311,14 +412,15 @@ describe('bad input', () => {
         'keystore.p12': forgePkcs12([pki.leaf.certPem], [pki.leaf.keyPem, pki.otherKeyPem]),
         password: P12_PASSWORD,
       }),
-      'InvalidCertificate',
+      'MultipleKeys',
       /2 private keys/,
+      ['KEY_MULTIPLE'],
     ],
   ];
 
   it.each(cases)(
-    '%s: not Ready with its reason, and what was stored stays intact',
-    async (label, data, reason, message) => {
+    '%s: not Ready with its own reason, and what was stored stays intact',
+    async (label, data, reason, message, problems) => {
       const name = label.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
       await p12Certificate(name, p12());
       await resources.waitForReason('certificate', name, 'Synced');
@@ -327,31 +429,53 @@ describe('bad input', () => {
 
       await resources.putSecret(name, data());
 
-      const refused = await resources.waitForReason('certificate', name, reason);
+      const refused = (await resources.waitForReason(
+        'certificate',
+        name,
+        reason,
+      )) as MtlsCertificate;
       const ready = refused.status!.conditions!.find((c) => c.type === 'Ready')!;
       expect(ready.status).toBe('False');
       expect(ready.message).toMatch(message);
       expect(ready.message).toContain('the last good version 1');
       expect(refused.status).toMatchObject({ vaultPath: path, vaultVersion: 1, keySize: 2048 });
+      expect(refused.status?.problems ?? []).toEqual(problems);
       expect(await readKv(path)).toEqual(good);
 
       // The refusal is no dead end: the good file again is Synced, and nothing new is written.
       await resources.putSecret(name, { 'keystore.p12': p12(), password: P12_PASSWORD });
-      const recovered = await resources.waitForReason('certificate', name, 'Synced');
+      const recovered = (await resources.waitForReason(
+        'certificate',
+        name,
+        'Synced',
+      )) as MtlsCertificate;
       expect(recovered.status).toMatchObject({ vaultVersion: 1 });
+      expect(recovered.status?.problems).toBeUndefined();
       expect(await readKv(path)).toEqual(good);
     },
   );
 
-  it('a PEM key that does not match its certificate', async () => {
+  it('a PEM key that does not match its certificate, keeping the stored version', async () => {
+    await resources.putSecret(
+      'mismatch',
+      { 'tls.crt': pki.leaf.certPem, 'tls.key': pki.leaf.keyPem },
+      'kubernetes.io/tls',
+    );
+    await resources.createCertificate('mismatch', { source: { pem: { secretName: 'mismatch' } } });
+    await resources.waitForReason('certificate', 'mismatch', 'Synced');
+    const path = `mtls/${resources.namespace}/certificates/mismatch`;
+    const good = await readKv(path);
+
     await resources.putSecret(
       'mismatch',
       { 'tls.crt': pki.leaf.certPem, 'tls.key': pki.otherKeyPem },
       'kubernetes.io/tls',
     );
-    await resources.createCertificate('mismatch', { source: { pem: { secretName: 'mismatch' } } });
-    const refused = await resources.waitForReason('certificate', 'mismatch', 'InvalidCertificate');
+
+    const refused = await resources.waitForReason('certificate', 'mismatch', 'KeyMismatch');
     expect(refused.status?.conditions?.[0].message).toMatch(/does not belong to the certificate/);
+    expect(refused.status).toMatchObject({ vaultVersion: 1, problems: ['CERT_KEY_MISMATCH'] });
+    expect(await readKv(path)).toEqual(good);
   });
 
   it('a Secret that does not exist, which later appears', async () => {

@@ -127,7 +127,7 @@ describe('an MtlsMapping', () => {
     await resources.waitForReason('mapping', 'off', 'Disabled');
     await resources.putSecret('broken', { 'keystore.p12': Buffer.from('garbage'), password: 'x' });
     await resources.createCertificate('broken', { source: { pkcs12: { secretName: 'broken' } } });
-    await resources.waitForReason('certificate', 'broken', 'InvalidCertificate');
+    await resources.waitForReason('certificate', 'broken', 'MalformedPkcs12');
     await resources.createMapping('never', {
       url: 'https://never.example/',
       certificateName: 'broken',
@@ -156,7 +156,7 @@ describe('an MtlsMapping', () => {
     const file = exportPkcs12(pki.dir, pki.ecLeaf, [pki.intermediate], P12_PROTECTIONS.modern);
     await resources.putSecret('partner', { 'keystore.p12': file.bytes, password: 'wrong' });
 
-    const refused = await resources.waitForReason('certificate', 'partner', 'InvalidCertificate');
+    const refused = await resources.waitForReason('certificate', 'partner', 'WrongPassword');
     const ready = refused.status!.conditions!.find((c) => c.type === 'Ready')!;
     expect(ready.status).toBe('False');
     expect(ready.message).toMatch(/password/i);
