@@ -87,7 +87,11 @@ export async function createGateway(
   const verifierOf =
     dependencies.oauth1Verifier === undefined
       ? (store: KubeConsumerStore) =>
-          new OAuth1Verifier({ consumers: store, nonces: shared.nonces })
+          new OAuth1Verifier({
+            consumers: store,
+            nonces: shared.nonces,
+            externalBaseUrl: config.oauthExternalUrl ? new URL(config.oauthExternalUrl) : undefined,
+          })
       : dependencies.oauth1Verifier;
   const oauth1 = verifierOf?.(consumers);
   if (oauth1) await consumers.start();

@@ -33,6 +33,7 @@ let gatewayHome = '';
 let withoutVerifier: Gateway;
 let byDefault: Gateway;
 let open: Gateway;
+let behindIngress: Gateway;
 
 beforeAll(async () => {
   applyCrds();
@@ -42,6 +43,12 @@ beforeAll(async () => {
   withoutVerifier = await startGateway(['--namespace', gatewayHome], { oauth1Verifier: null });
   byDefault = await startGateway(['--namespace', gatewayHome]);
   open = await startGateway(['--namespace', gatewayHome, '--api-auth', 'check=bearer+oauth1']);
+  behindIngress = await startGateway([
+    '--namespace',
+    gatewayHome,
+    '--oauth-external-url',
+    'https://gw.example',
+  ]);
 
   namespace = await createNamespace(kube, 'gw-check');
   const { token } = await serviceAccountWith(kube, namespace, ALL_RIGHTS);
@@ -73,6 +80,7 @@ afterAll(async () => {
   await withoutVerifier?.close();
   await byDefault?.close();
   await open?.close();
+  await behindIngress?.close();
   await operator?.stop();
   kube?.close();
 });
@@ -94,7 +102,11 @@ function signed(
   path: string,
   key: string,
   secret = `${key}-secret`,
-  { method = 'POST', at }: { method?: string; at?: number } = {},
+  {
+    method = 'POST',
+    at,
+    origin = `http://127.0.0.1:${gateway.port}`,
+  }: { method?: string; at?: number; origin?: string } = {},
 ) {
   const oauth = new OAuth({
     consumer: { key, secret },
@@ -103,7 +115,7 @@ function signed(
       createHmac('sha1', signingKey).update(base).digest('base64'),
   });
   if (at !== undefined) oauth.getTimeStamp = () => at;
-  const url = `http://127.0.0.1:${gateway.port}${path}`;
+  const url = `${origin}${path}`;
   return { authorization: oauth.toHeader(oauth.authorize({ url, method })).Authorization };
 }
 
@@ -337,5 +349,42 @@ describe('the OAuth 1.0 consumer store', () => {
     } finally {
       store.stop();
     }
+  });
+
+  it('checks signatures made for the https origin of an ingress given --oauth-external-url', async () => {
+    const secrets = collectionPath(RESOURCES.secrets, gatewayHome);
+    await kube.create(secrets, consumerSecret('ingress', 'ingress-key', namespace));
+    const path = '/api/v2/configuration/check?via=ingress';
+    const json = { checks: pairs() };
+    const origin = 'https://gw.example';
+    const viaIngress = (gateway: Gateway) =>
+      callGateway(gateway, path, {
+        json,
+        headers: signed(gateway, path, 'ingress-key', undefined, { origin }),
+      });
+
+    const accepted = await eventualValue(async () => {
+      const result = await viaIngress(behindIngress);
+      return result.status === 200 ? result : undefined;
+    }, 'the consumer to be known behind the ingress');
+    expect(accepted.body.results).toHaveLength(5);
+
+    await eventualValue(async () => {
+      const result = await viaIngress(byDefault);
+      return result.body.code !== 'OAUTH_UNKNOWN_CONSUMER' ? result : undefined;
+    }, 'the consumer to be known without the flag');
+    const refused = await viaIngress(byDefault);
+    expect(refused.status).toBe(401);
+    expect(refused.body.code).toBe('OAUTH_BAD_SIGNATURE');
+    expect(refused.body.message).toContain(`http://127.0.0.1:${byDefault.port}/api/v2/`);
+
+    // The origin replaces the one the gateway is addressed at; the path is still checked.
+    const direct = await callGateway(behindIngress, path, {
+      json,
+      headers: signed(behindIngress, path, 'ingress-key'),
+    });
+    expect(direct.status).toBe(401);
+    expect(direct.body.code).toBe('OAUTH_BAD_SIGNATURE');
+    expect(direct.body.message).toContain('https://gw.example/api/v2/configuration/check');
   });
 });

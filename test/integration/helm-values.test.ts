@@ -54,6 +54,7 @@ describe('the chart with the gateway on', () => {
       unmapped: 'passthrough',
       upstreamTimeoutMs: 10_000,
       trustedProxies: ['10.0.0.0/8', 'fd00::/8'],
+      oauthExternalUrl: 'https://gw.example',
       rateLimitStore: 'redis',
       redisUrl: 'redis://redis.mtls-system:6379',
       rateLimitFailMode: 'closed',
