@@ -307,6 +307,16 @@ describe('values the chart refuses', () => {
       'gateway.redis.urlSecret.name is required',
       'redis.enabled is true',
     ],
+    [
+      'gateway.enabled=true',
+      'the gateway runs 2 replicas or more without gateway.redis',
+      'gateway.allowPerReplicaLimits=true',
+    ],
+    [
+      'gateway.enabled=true,gateway.autoscaling.enabled=false,gateway.replicas=3',
+      'the gateway runs 3 replicas or more without gateway.redis',
+      'a nonce can be replayed to another replica',
+    ],
     ['gateway.redis.failMode=ajar', "at '/gateway/redis/failMode'", "'open', 'closed'"],
   ])('--set %s fails helm template, naming the value', (set, where, what) => {
     const result = helm('template', 'mtls-operator', CHART_DIR, '--set', set);
@@ -324,7 +334,9 @@ describe('the disruption budgets', () => {
     });
     expect(single.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
 
-    const scaled = renderChart({ set: ['gateway.enabled=true'] });
+    const scaled = renderChart({
+      set: ['gateway.enabled=true', 'gateway.redis.enabled=true', 'gateway.redis.urlSecret.name=r'],
+    });
     expect(
       scaled
         .filter((o) => o.kind === 'PodDisruptionBudget')
