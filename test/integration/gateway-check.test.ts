@@ -224,6 +224,49 @@ describe('the configuration check', () => {
     expect(malformed.body.code).toBe('API_REQUEST_INVALID');
   });
 
+  it('takes serviceName as well as service, as mappings are created with it', async () => {
+    const token = await checker();
+    const url = 'https://billing.partner.example/invoices';
+    const v1 = await callGateway(open, '/api/v1/configuration/check', {
+      token,
+      json: [
+        { namespace, serviceName: 'billing', url },
+        { namespace, serviceName: 'shop', url },
+      ],
+    });
+    expect(v1.status).toBe(200);
+    expect(v1.body).toEqual([true, false]);
+
+    const both = await callGateway(open, '/api/v1/configuration/check', {
+      token,
+      json: [{ namespace, service: 'billing', serviceName: 'shop', url }],
+    });
+    expect(both.status).toBe(400);
+    expect(both.body.message).toContain('[0]: service and serviceName differ');
+  });
+
+  it("v1 takes an OAuth consumer's only namespace when an entry names none", async () => {
+    const secrets = collectionPath(RESOURCES.secrets, gatewayHome);
+    await kube.create(secrets, consumerSecret('single', 'single-key', namespace));
+    await kube.create(secrets, consumerSecret('double', 'double-key', `other, ${namespace}`));
+    const path = '/api/v1/configuration/check';
+    const json = [{ url: 'https://api.partner.example/v1/x' }, { url: 'https://x.example/' }];
+    const call = (key: string) =>
+      callGateway(byDefault, path, { json, headers: signed(byDefault, path, key) });
+
+    const single = await eventualValue(async () => {
+      const result = await call('single-key');
+      return result.status === 200 ? result : undefined;
+    }, 'the single-namespace consumer to be known');
+    expect(single.body).toEqual([true, false]);
+
+    const double = await eventualValue(async () => {
+      const result = await call('double-key');
+      return result.status === 400 ? result : undefined;
+    }, 'the two-namespace consumer to be known');
+    expect(double.body.message).toBe('[0].namespace is required: the namespace (account) to check');
+  });
+
   it('needs the right to list mappings in every namespace it names', async () => {
     const token = await checker([{ resources: ['mtlscertificates'], verbs: ['list'] }]);
     const refused = await callGateway(open, '/api/v1/configuration/check', {

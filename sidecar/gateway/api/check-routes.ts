@@ -53,7 +53,12 @@ export function checkRoutes(deps: CheckRouteDeps): ApiRoute[] {
       operationId: 'checkConfigurationV1',
       group: 'check',
       async handle({ req, caller }) {
-        const queries = readQueries(await readJsonBody(req), 'v1', undefined);
+        const queries = readQueries(
+          await readJsonBody(req),
+          'v1',
+          undefined,
+          onlyNamespace(caller!),
+        );
         const results = await verdicts(caller!, queries);
         return { status: 200, body: results.map((result) => result.mapped) };
       },
@@ -93,6 +98,7 @@ function readQueries(
   body: unknown,
   shape: 'v1' | 'v2' | 'account',
   pathNamespace: string | undefined,
+  defaultNamespace?: string,
 ): NamespacedQuery[] {
   const list = shape === 'v1' ? body : (body as { checks?: unknown } | null)?.checks;
   const expected =
@@ -111,14 +117,24 @@ function readQueries(
     >;
     const where = shape === 'v1' ? `[${i}]` : `checks[${i}]`;
     if (typeof item.url !== 'string') throw invalidApiRequest(`${where}.url is required`);
-    const service = item.service ?? null;
+    // serviceName as well, the field's name where a mapping is created.
+    if (item.service != null && item.serviceName != null && item.service !== item.serviceName) {
+      throw invalidApiRequest(`${where}: service and serviceName differ; send one of them`);
+    }
+    const service = item.service ?? item.serviceName ?? null;
     if (service !== null && typeof service !== 'string') {
       throw invalidApiRequest(`${where}.service must be a string`);
     }
-    const namespace = pathNamespace ?? item.namespace;
+    const namespace = pathNamespace ?? item.namespace ?? defaultNamespace;
     if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
       throw invalidApiRequest(`${where}.namespace is required: the namespace (account) to check`);
     }
     return { namespace, service: service === '' ? null : service, url: item.url };
   });
+}
+
+/** The namespace an OAuth consumer acts for, when it acts for exactly one. */
+function onlyNamespace(caller: Caller): string | undefined {
+  if (caller.scheme !== 'oauth1' || caller.consumer.namespaces.length !== 1) return undefined;
+  return caller.consumer.namespaces[0];
 }

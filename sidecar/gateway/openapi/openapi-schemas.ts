@@ -223,13 +223,24 @@ export const schemas = {
   },
   CheckQuery: {
     type: 'object',
-    required: ['namespace', 'url'],
-    properties: { namespace: text, service: nullableText, url: text },
+    description:
+      'namespace may be left out in v1 by an OAuth consumer that acts for one namespace only.',
+    required: ['url'],
+    properties: {
+      namespace: text,
+      service: nullableText,
+      serviceName: { ...nullableText, description: 'The same as service.' },
+      url: text,
+    },
   },
   AccountCheckQuery: {
     type: 'object',
     required: ['url'],
-    properties: { service: nullableText, url: text },
+    properties: {
+      service: nullableText,
+      serviceName: { ...nullableText, description: 'The same as service.' },
+      url: text,
+    },
   },
   CheckVerdict: {
     type: 'object',
