@@ -161,7 +161,10 @@ describe('the configuration check', () => {
   });
 
   it('v2 names the mapping, the certificate and their states', async () => {
-    const token = await checker();
+    const token = await checker([
+      { resources: ['mtlsmappings'], verbs: ['list'] },
+      { resources: ['mtlscertificates'], verbs: ['list'] },
+    ]);
     const v2 = await callGateway(open, '/api/v2/configuration/check', {
       token,
       json: { checks: pairs() },
@@ -200,6 +203,19 @@ describe('the configuration check', () => {
         message: 'spec.enabled is false',
       },
     ]);
+  });
+
+  it("leaves out the certificate's state for a caller who may not list certificates", async () => {
+    const token = await checker();
+    const v2 = await callGateway(open, '/api/v2/configuration/check', {
+      token,
+      json: { checks: pairs() },
+    });
+    expect(v2.status).toBe(200);
+    expect(v2.body.results.map((r: { certificateStatus: unknown }) => r.certificateStatus)).toEqual(
+      [null, null, null, null, null],
+    );
+    expect(v2.body.results[0]).toMatchObject({ mapped: true, certificate: 'partner' });
   });
 
   it('the account shape checks the namespace of its path', async () => {

@@ -19,6 +19,7 @@ type NamespacedQuery = CheckQuery & { namespace: string };
 const MAX_CHECKS = 500;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const READ_MAPPINGS: Permission = { verb: 'list', resource: 'mtlsmappings' };
+const READ_CERTIFICATES: Permission = { verb: 'list', resource: 'mtlscertificates' };
 
 /**
  * The configuration check in three shapes: v1 (a list of booleans, one per pair), v2 (a verdict
@@ -37,7 +38,15 @@ export function checkRoutes(deps: CheckRouteDeps): ApiRoute[] {
         deps.certificates.list(namespace),
       ]);
       const own = queries.filter((query) => query.namespace === namespace);
-      byNamespace.set(namespace, checkConfiguration(own, mappings, certificates));
+      const found = checkConfiguration(own, mappings, certificates);
+      // A certificate's state is for those who may list certificates; the name is the mapping's.
+      const seesCertificates = await deps.auth.may(caller, namespace, READ_CERTIFICATES);
+      byNamespace.set(
+        namespace,
+        seesCertificates
+          ? found
+          : found.map((verdict) => ({ ...verdict, certificateStatus: null })),
+      );
     }
     // Back in the order asked.
     return queries.map((query) => ({
