@@ -145,8 +145,12 @@ export async function createGateway(
     metrics,
   });
 
-  // Namespaces load on first use, so a started gateway is ready.
-  const admin = new AdminServer(metrics, () => true);
+  // Namespaces load on first use, so a started gateway is ready unless its shared store is down.
+  const admin = new AdminServer(
+    metrics,
+    () => shared.ready(),
+    'the shared rate limit (Redis) cannot be reached and --rate-limit-fail-mode is closed',
+  );
   const port = await server.listen(config.listenPort, dependencies.listenHost);
   const adminPort = await admin.listen(config.adminPort, dependencies.listenHost);
   log.info('gateway listening', { port, adminPort, namespace: config.namespace });
