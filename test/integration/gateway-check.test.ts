@@ -410,7 +410,7 @@ describe('the OAuth 1.0 consumer store', () => {
     }
   });
 
-  it('checks signatures made for the https origin of an ingress given --oauth-external-url', async () => {
+  it('checks signatures for the https origin of an ingress with --oauth-external-url', async () => {
     const secrets = collectionPath(RESOURCES.secrets, gatewayHome);
     await kube.create(secrets, consumerSecret('ingress', 'ingress-key', namespace));
     const path = '/api/v2/configuration/check?via=ingress';

@@ -223,8 +223,7 @@ export const schemas = {
   },
   CheckQuery: {
     type: 'object',
-    description:
-      'namespace may be left out in v1 by an OAuth consumer that acts for one namespace only.',
+    description: 'In v1, an OAuth consumer of a single namespace may leave out namespace.',
     required: ['url'],
     properties: {
       namespace: text,
