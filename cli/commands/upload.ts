@@ -2,6 +2,7 @@ import { analyzePkcs12 } from '../../core/certificate';
 import { durationMs } from '../../core/config/parsers';
 import { DISPLAY_NAME_ANNOTATION } from '../../core/resources/annotations';
 import {
+  MANAGED_BY_LABEL,
   PKCS12_FILE_KEY,
   PKCS12_PASSWORD_KEY,
   pkcs12SecretName,
@@ -13,6 +14,7 @@ import { PASSWORD_FLAGS, readPassword } from '../password';
 import { buildP12Report, renderP12Report } from '../report/p12-report';
 import {
   existingObjects,
+  isForeignSecret,
   secretInUse,
   writeCertificate,
   type UploadPlan,
@@ -34,7 +36,8 @@ export const uploadCommand: Command = {
     `Then creates the Secret NAME-p12 (keys ${PKCS12_FILE_KEY} and ${PKCS12_PASSWORD_KEY}) and the`,
     'MtlsCertificate NAME that refers to it; the operator checks it and stores it in Vault.',
     'When either exists, nothing is changed unless --overwrite is given, which updates both:',
-    'the Secret updated is the one the MtlsCertificate refers to, whoever made it.',
+    'the Secret updated is the one the MtlsCertificate refers to. A Secret that neither',
+    'kubectl-mtls nor the gateway made is never overwritten, as the gateway refuses to.',
     '',
     'Examples:',
     '  kubectl mtls upload partner.p12 --name partner -n payments --password-file pw.txt',
@@ -97,6 +100,15 @@ export const uploadCommand: Command = {
         io.err(
           `error: ${existing.join(' and ')} already exist${existing.length > 1 ? '' : 's'}; ` +
             'nothing was changed (--overwrite updates them)\n',
+        );
+        return ExitStatus.failed;
+      }
+
+      if (await isForeignSecret(session.client, plan)) {
+        io.err(
+          `error: Secret ${plan.namespace}/${secretName} was made neither by kubectl-mtls nor by ` +
+            `the gateway (label ${MANAGED_BY_LABEL}); nothing was changed: write the file to ` +
+            'another Secret with --secret-name\n',
         );
         return ExitStatus.failed;
       }

@@ -3,6 +3,7 @@ import type { KubeClient } from '../../core/kube/kube-client';
 import { DISPLAY_NAME_ANNOTATION } from '../../core/resources/annotations';
 import { RESOURCES } from '../../core/resources/api-resources';
 import {
+  isWrittenByProject,
   MANAGED_BY_LABEL,
   PKCS12_FILE_KEY,
   PKCS12_PASSWORD_KEY,
@@ -28,7 +29,7 @@ export type UploadPlan = {
 export type WriteAction = 'created' | 'configured';
 
 type SecretObject = {
-  metadata: { name: string; ownerReferences?: OwnerReference[] };
+  metadata: { name: string; labels?: Record<string, string>; ownerReferences?: OwnerReference[] };
 };
 type OwnerReference = { apiVersion: string; kind: string; name: string; uid: string };
 
@@ -56,6 +57,17 @@ export async function existingObjects(client: KubeClient, plan: UploadPlan): Pro
     ...(certificate ? [`MtlsCertificate ${plan.namespace}/${plan.name}`] : []),
     ...(secret ? [`Secret ${plan.namespace}/${plan.secretName}`] : []),
   ];
+}
+
+/**
+ * True when the plan's Secret exists and neither kubectl-mtls nor the gateway made it. Such a
+ * Secret is not overwritten, as the gateway refuses to: relabelled and owned by the certificate,
+ * it would be deleted with the certificate, though it belongs to someone else.
+ */
+export async function isForeignSecret(client: KubeClient, plan: UploadPlan): Promise<boolean> {
+  const secretPath = objectPath(RESOURCES.secrets, plan.namespace, plan.secretName);
+  const secret = await client.get<SecretObject>(secretPath);
+  return secret !== undefined && !isWrittenByProject(secret);
 }
 
 /**

@@ -136,6 +136,27 @@ describe('loadSidecarConfig', () => {
     }
   });
 
+  it('reads the origin OAuth 1.0 clients sign behind a TLS-terminating ingress', () => {
+    const file = ['--namespace', 'shop', '--config-file', 'sidecar.yaml'];
+    expect(loadSidecarConfig(file, {})).toMatchObject({ config: { oauthExternalUrl: '' } });
+    expect(
+      loadSidecarConfig(file, { MTLS_OAUTH_EXTERNAL_URL: 'https://GW.example:443/' }),
+    ).toMatchObject({ config: { oauthExternalUrl: 'https://gw.example' } });
+
+    const wrongs: [string, string][] = [
+      ['gw.example', 'expected an origin such as https://gw.example'],
+      ['ftp://gw.example', 'expected an http or https URL, got the scheme ftp:'],
+      ['https://gw.example/api', 'expected an origin without path, query or fragment'],
+      ['https://gw.example/?x=1', 'expected an origin without path, query or fragment'],
+      ['https://u:p@gw.example', 'expected an origin without user or password'],
+    ];
+    for (const [wrong, message] of wrongs) {
+      expect(() => loadSidecarConfig([...file, '--oauth-external-url', wrong], {})).toThrow(
+        `--oauth-external-url is invalid: ${message}`,
+      );
+    }
+  });
+
   it('refuses a check interval of zero, which would read Vault without pause', () => {
     const file = ['--namespace', 'shop', '--config-file', 'sidecar.yaml'];
     expect(loadSidecarConfig([...file, '--check-interval', '250ms'], {})).toMatchObject({

@@ -55,6 +55,32 @@ export function listenAddress(raw: string): string {
   return raw;
 }
 
+/**
+ * The origin OAuth 1.0 clients sign when a proxy in front of the gateway terminates TLS, such as
+ * `https://gw.example`, or empty for none. Only an origin: paths reach the gateway as received.
+ */
+export function externalOrigin(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`expected an origin such as https://gw.example, got '${raw}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`expected an http or https URL, got the scheme ${url.protocol}`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new Error(`expected an origin without user or password, got '${raw}'`);
+  }
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    throw new Error(
+      `expected an origin without path, query or fragment, got '${raw}': clients sign the path ` +
+        'the gateway receives, so a proxy in front of it must not rewrite paths',
+    );
+  }
+  return url.origin;
+}
+
 /** A duration longer than zero, as the webhook also demands of the pod annotation. */
 function positiveDurationMs(raw: string): number {
   const value = durationMs(raw);
@@ -270,6 +296,15 @@ export const sidecarOptionTable = {
       "gateway mode: audiences a caller's Bearer token must have, comma list; empty: the " +
       "apiserver's own",
     parse: text,
+    default: '',
+  },
+  oauthExternalUrl: {
+    flag: 'oauth-external-url',
+    env: 'MTLS_OAUTH_EXTERNAL_URL',
+    description:
+      'gateway mode: origin OAuth 1.0 clients sign, such as https://gw.example, when an ingress ' +
+      'in front of the gateway terminates TLS; empty: http:// and the Host header',
+    parse: externalOrigin,
     default: '',
   },
   trustedProxies: {

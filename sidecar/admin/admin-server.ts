@@ -7,9 +7,11 @@ import type { SidecarMetrics } from './sidecar-metrics';
 export class AdminServer {
   private readonly server: Server;
 
+  /** `notReadyReason`, when not ready, is the text /readyz answers with its 503. */
   constructor(
     private readonly metrics: SidecarMetrics,
     private readonly isReady: () => boolean,
+    private readonly notReadyReason = 'no certificate snapshot loaded yet',
   ) {
     this.server = createServer((req, res) => {
       void this.answer(req.url ?? '/', res);
@@ -44,7 +46,7 @@ export class AdminServer {
       const ready = this.isReady();
       res
         .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
-        .end(ready ? 'ready\n' : 'no certificate snapshot loaded yet\n');
+        .end(ready ? 'ready\n' : `${this.notReadyReason}\n`);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

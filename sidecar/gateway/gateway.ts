@@ -86,7 +86,11 @@ export async function createGateway(
   const verifierOf =
     dependencies.oauth1Verifier === undefined
       ? (store: KubeConsumerStore) =>
-          new OAuth1Verifier({ consumers: store, nonces: shared.nonces })
+          new OAuth1Verifier({
+            consumers: store,
+            nonces: shared.nonces,
+            externalBaseUrl: config.oauthExternalUrl ? new URL(config.oauthExternalUrl) : undefined,
+          })
       : dependencies.oauth1Verifier;
   const oauth1 = verifierOf?.(consumers);
   if (oauth1) await consumers.start();
@@ -140,8 +144,12 @@ export async function createGateway(
     metrics,
   });
 
-  // Namespaces load on first use, so a started gateway is ready.
-  const admin = new AdminServer(metrics, () => true);
+  // Namespaces load on first use, so a started gateway is ready unless its shared store is down.
+  const admin = new AdminServer(
+    metrics,
+    () => shared.ready(),
+    'the shared rate limit (Redis) cannot be reached and --rate-limit-fail-mode is closed',
+  );
   const port = await server.listen(
     config.listenPort,
     dependencies.listenHost ?? config.listenAddress,

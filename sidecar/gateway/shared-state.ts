@@ -13,6 +13,11 @@ import { RedisNonceStore } from './auth/redis-nonce-store';
 export type SharedState = {
   rateLimit: RateLimitStore;
   nonces: NonceStore;
+  /**
+   * False while requests would be refused for want of the shared store (Redis down in closed
+   * mode), so that /readyz takes the replica out of its Service until Redis is back.
+   */
+  ready(): boolean;
   close(): Promise<void>;
 };
 
@@ -29,6 +34,7 @@ export async function openSharedState(
     return {
       rateLimit: new RateLimiter({ rate: config.rate, burst: config.burst }),
       nonces: new MemoryNonceStore(),
+      ready: () => true,
       close: () => Promise.resolve(),
     };
   }
@@ -45,6 +51,7 @@ export async function openSharedState(
         metrics.rateLimitStoreUnavailable.inc({ decision: allowed ? 'allowed' : 'refused' }),
     }),
     nonces: new RedisNonceStore(redis),
+    ready: () => config.rateLimitFailMode === 'open' || redis.status === 'ready',
     close: () => closeRedis(redis),
   };
 }

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import { collectionPath } from '../../core/kube/api-paths';
 import type { KubeClient } from '../../core/kube/kube-client';
 import { RESOURCES } from '../../core/resources/api-resources';
@@ -86,6 +88,63 @@ describe('the certificate API, updates and deletes', () => {
 });
 
 describe('the certificate API, authentication and RBAC', () => {
+  it('leaves the Secret and the MtlsCertificate as they were when it refuses a PUT', async () => {
+    const { namespace, token, path } = await namespaceWithCaller(kube, 'gw-keep', 'certificates');
+    const json = { name: 'kept', password: P12_PASSWORD, p12: p12().toString('base64') };
+    expect((await callGateway(gateway, path, { token, json })).status).toBe(201);
+    await whenAvailable(gateway, `${path}/kept`, token);
+    const secretBefore = await secretOf(kube, namespace, 'kept-p12');
+    const certificateBefore = await certificateOf(kube, namespace, 'kept');
+
+    const refusals: [string, object, number, string][] = [
+      [
+        'a wrong password',
+        { password: 'wrong', p12: p12().toString('base64') },
+        422,
+        'P12_BAD_PASSWORD',
+      ],
+      [
+        'not PKCS#12',
+        { password: P12_PASSWORD, p12: Buffer.from('not a p12').toString('base64') },
+        422,
+        'P12_MALFORMED',
+      ],
+      [
+        'an oversized file',
+        { password: P12_PASSWORD, p12: randomBytes(70_000).toString('base64') },
+        413,
+        'INPUT_TOO_LARGE',
+      ],
+      [
+        'an oversized body',
+        { password: P12_PASSWORD, p12: randomBytes(800_000).toString('base64') },
+        413,
+        'API_BODY_TOO_LARGE',
+      ],
+    ];
+    for (const [what, body, status, code] of refusals) {
+      const refused = await callGateway(gateway, `${path}/kept`, {
+        method: 'PUT',
+        token,
+        json: body,
+      });
+      expect({ what, status: refused.status, code: refused.body.code }).toEqual({
+        what,
+        status,
+        code,
+      });
+    }
+
+    const secretAfter = await secretOf(kube, namespace, 'kept-p12');
+    expect(secretAfter?.data).toEqual(secretBefore?.data);
+    expect(secretAfter?.metadata).toEqual(secretBefore?.metadata);
+    const certificateAfter = await certificateOf(kube, namespace, 'kept');
+    expect(certificateAfter?.metadata.resourceVersion).toBe(
+      certificateBefore?.metadata.resourceVersion,
+    );
+    expect(certificateAfter?.spec).toEqual(certificateBefore?.spec);
+  });
+
   it('answers 401 without a valid token and 403 naming the right RBAC lacks', async () => {
     const namespace = await createNamespace(kube, 'gw-rbac');
     const path = `/api/v1/accounts/${namespace}/certificates`;

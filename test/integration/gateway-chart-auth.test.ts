@@ -7,7 +7,9 @@ import { CHART_DIR, helm, only, renderChart } from './helm';
 // gateway's own option parser with the environment the kubelet gives the container.
 
 function gatewayConfig(set: string[]) {
-  const objects = renderChart({ set: ['gateway.enabled=true', ...set] });
+  const objects = renderChart({
+    set: ['gateway.enabled=true', 'gateway.allowPerReplicaLimits=true', ...set],
+  });
   const container = only(objects, 'Deployment', 'mtls-operator-gateway').spec.template.spec
     .containers[0];
   const argv = [...container.command.slice(1), ...container.args];
@@ -18,12 +20,18 @@ function gatewayConfig(set: string[]) {
 }
 
 describe("the chart's gateway authentication values", () => {
-  it('leaves the policy and the audiences to the gateway by default', () => {
+  it("keeps the gateway's policy and takes only tokens for the audience mtls-gateway", () => {
     const { args, config } = gatewayConfig([]);
 
-    expect(args.filter((arg) => arg.startsWith('--api-'))).toEqual([]);
+    expect(args.filter((arg) => arg.startsWith('--api-'))).toEqual([
+      '--api-audiences=mtls-gateway',
+    ]);
     expect(config.apiAuth.toString()).toBe(ApiAuthPolicy.defaults.toString());
-    expect(config.apiAudiences).toBe('');
+    expect(config.apiAudiences).toBe('mtls-gateway');
+
+    const apiserverOwn = gatewayConfig(['gateway.apiAudiences=null']);
+    expect(apiserverOwn.args.filter((arg) => arg.startsWith('--api-'))).toEqual([]);
+    expect(apiserverOwn.config.apiAudiences).toBe('');
   });
 
   it('passes the schemes of each named group and the audiences to the gateway', () => {

@@ -87,6 +87,8 @@ beforeAll(async () => {
     '--set',
     'gateway.enabled=true',
     '--set',
+    'gateway.allowPerReplicaLimits=true',
+    '--set',
     `gateway.selfServeNamespaces={${team}}`,
     '--show-only',
     'templates/gateway-rbac.yaml',

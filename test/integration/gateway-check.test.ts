@@ -33,6 +33,7 @@ let gatewayHome = '';
 let withoutVerifier: Gateway;
 let byDefault: Gateway;
 let open: Gateway;
+let behindIngress: Gateway;
 
 beforeAll(async () => {
   applyCrds();
@@ -42,6 +43,12 @@ beforeAll(async () => {
   withoutVerifier = await startGateway(['--namespace', gatewayHome], { oauth1Verifier: null });
   byDefault = await startGateway(['--namespace', gatewayHome]);
   open = await startGateway(['--namespace', gatewayHome, '--api-auth', 'check=bearer+oauth1']);
+  behindIngress = await startGateway([
+    '--namespace',
+    gatewayHome,
+    '--oauth-external-url',
+    'https://gw.example',
+  ]);
 
   namespace = await createNamespace(kube, 'gw-check');
   const { token } = await serviceAccountWith(kube, namespace, ALL_RIGHTS);
@@ -73,6 +80,7 @@ afterAll(async () => {
   await withoutVerifier?.close();
   await byDefault?.close();
   await open?.close();
+  await behindIngress?.close();
   await operator?.stop();
   kube?.close();
 });
@@ -94,7 +102,11 @@ function signed(
   path: string,
   key: string,
   secret = `${key}-secret`,
-  { method = 'POST', at }: { method?: string; at?: number } = {},
+  {
+    method = 'POST',
+    at,
+    origin = `http://127.0.0.1:${gateway.port}`,
+  }: { method?: string; at?: number; origin?: string } = {},
 ) {
   const oauth = new OAuth({
     consumer: { key, secret },
@@ -103,7 +115,7 @@ function signed(
       createHmac('sha1', signingKey).update(base).digest('base64'),
   });
   if (at !== undefined) oauth.getTimeStamp = () => at;
-  const url = `http://127.0.0.1:${gateway.port}${path}`;
+  const url = `${origin}${path}`;
   return { authorization: oauth.toHeader(oauth.authorize({ url, method })).Authorization };
 }
 
@@ -149,7 +161,10 @@ describe('the configuration check', () => {
   });
 
   it('v2 names the mapping, the certificate and their states', async () => {
-    const token = await checker();
+    const token = await checker([
+      { resources: ['mtlsmappings'], verbs: ['list'] },
+      { resources: ['mtlscertificates'], verbs: ['list'] },
+    ]);
     const v2 = await callGateway(open, '/api/v2/configuration/check', {
       token,
       json: { checks: pairs() },
@@ -190,6 +205,19 @@ describe('the configuration check', () => {
     ]);
   });
 
+  it("leaves out the certificate's state for a caller who may not list certificates", async () => {
+    const token = await checker();
+    const v2 = await callGateway(open, '/api/v2/configuration/check', {
+      token,
+      json: { checks: pairs() },
+    });
+    expect(v2.status).toBe(200);
+    expect(v2.body.results.map((r: { certificateStatus: unknown }) => r.certificateStatus)).toEqual(
+      [null, null, null, null, null],
+    );
+    expect(v2.body.results[0]).toMatchObject({ mapped: true, certificate: 'partner' });
+  });
+
   it('the account shape checks the namespace of its path', async () => {
     const token = await checker();
     const path = `/api/v1/accounts/${namespace}/configuration/check`;
@@ -210,6 +238,49 @@ describe('the configuration check', () => {
     const malformed = await callGateway(open, path, { token, json: [{ url: 'x' }] });
     expect(malformed.status).toBe(400);
     expect(malformed.body.code).toBe('API_REQUEST_INVALID');
+  });
+
+  it('takes serviceName as well as service, as mappings are created with it', async () => {
+    const token = await checker();
+    const url = 'https://billing.partner.example/invoices';
+    const v1 = await callGateway(open, '/api/v1/configuration/check', {
+      token,
+      json: [
+        { namespace, serviceName: 'billing', url },
+        { namespace, serviceName: 'shop', url },
+      ],
+    });
+    expect(v1.status).toBe(200);
+    expect(v1.body).toEqual([true, false]);
+
+    const both = await callGateway(open, '/api/v1/configuration/check', {
+      token,
+      json: [{ namespace, service: 'billing', serviceName: 'shop', url }],
+    });
+    expect(both.status).toBe(400);
+    expect(both.body.message).toContain('[0]: service and serviceName differ');
+  });
+
+  it("v1 takes an OAuth consumer's only namespace when an entry names none", async () => {
+    const secrets = collectionPath(RESOURCES.secrets, gatewayHome);
+    await kube.create(secrets, consumerSecret('single', 'single-key', namespace));
+    await kube.create(secrets, consumerSecret('double', 'double-key', `other, ${namespace}`));
+    const path = '/api/v1/configuration/check';
+    const json = [{ url: 'https://api.partner.example/v1/x' }, { url: 'https://x.example/' }];
+    const call = (key: string) =>
+      callGateway(byDefault, path, { json, headers: signed(byDefault, path, key) });
+
+    const single = await eventualValue(async () => {
+      const result = await call('single-key');
+      return result.status === 200 ? result : undefined;
+    }, 'the single-namespace consumer to be known');
+    expect(single.body).toEqual([true, false]);
+
+    const double = await eventualValue(async () => {
+      const result = await call('double-key');
+      return result.status === 400 ? result : undefined;
+    }, 'the two-namespace consumer to be known');
+    expect(double.body.message).toBe('[0].namespace is required: the namespace (account) to check');
   });
 
   it('needs the right to list mappings in every namespace it names', async () => {
@@ -337,5 +408,42 @@ describe('the OAuth 1.0 consumer store', () => {
     } finally {
       store.stop();
     }
+  });
+
+  it('checks signatures for the https origin of an ingress with --oauth-external-url', async () => {
+    const secrets = collectionPath(RESOURCES.secrets, gatewayHome);
+    await kube.create(secrets, consumerSecret('ingress', 'ingress-key', namespace));
+    const path = '/api/v2/configuration/check?via=ingress';
+    const json = { checks: pairs() };
+    const origin = 'https://gw.example';
+    const viaIngress = (gateway: Gateway) =>
+      callGateway(gateway, path, {
+        json,
+        headers: signed(gateway, path, 'ingress-key', undefined, { origin }),
+      });
+
+    const accepted = await eventualValue(async () => {
+      const result = await viaIngress(behindIngress);
+      return result.status === 200 ? result : undefined;
+    }, 'the consumer to be known behind the ingress');
+    expect(accepted.body.results).toHaveLength(5);
+
+    await eventualValue(async () => {
+      const result = await viaIngress(byDefault);
+      return result.body.code !== 'OAUTH_UNKNOWN_CONSUMER' ? result : undefined;
+    }, 'the consumer to be known without the flag');
+    const refused = await viaIngress(byDefault);
+    expect(refused.status).toBe(401);
+    expect(refused.body.code).toBe('OAUTH_BAD_SIGNATURE');
+    expect(refused.body.message).toContain(`http://127.0.0.1:${byDefault.port}/api/v2/`);
+
+    // The origin replaces the one the gateway is addressed at; the path is still checked.
+    const direct = await callGateway(behindIngress, path, {
+      json,
+      headers: signed(behindIngress, path, 'ingress-key'),
+    });
+    expect(direct.status).toBe(401);
+    expect(direct.body.code).toBe('OAUTH_BAD_SIGNATURE');
+    expect(direct.body.message).toContain('https://gw.example/api/v2/configuration/check');
   });
 });

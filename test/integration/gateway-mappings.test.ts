@@ -205,6 +205,13 @@ describe('the mapping API', () => {
       json: { url, certificateName: 'partner' },
     });
     expect(plain.status).toBe(201);
+    // Whether a certificate exists is not told to a caller who may not see certificates.
+    const blind = await callGateway(gateway, path, {
+      token: mapper.token,
+      json: { url: `${url}later/`, certificateName: 'nobody' },
+    });
+    expect(blind.status).toBe(201);
+    expect(blind.body.certificateName).toBe('nobody');
 
     const { token } = await serviceAccountWith(kube, namespace, ALL_RIGHTS);
     await kube.create(collectionPath(RESOURCES.certificates, namespace), {

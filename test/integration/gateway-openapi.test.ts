@@ -4,8 +4,19 @@ import path from 'node:path';
 
 import yaml from 'js-yaml';
 
+import type { KubeClient } from '../../core/kube/kube-client';
 import type { Gateway } from '../../sidecar/gateway/gateway';
-import { callGateway, startGateway } from './gateway-harness';
+import { useCorpusPki } from '../fixtures/certificate-corpus';
+import { exportPkcs12, P12_PASSWORD, P12_PROTECTIONS } from '../fixtures/pkcs12-corpus';
+import {
+  adminKube,
+  callGateway,
+  namespaceWithCaller,
+  startGateway,
+  type ApiCall,
+} from './gateway-harness';
+import { applyCrds } from './operator-harness';
+import { responseProblems, type OpenApiDocument } from './openapi-conformance';
 
 // The OpenAPI document: what the gateway serves, what is committed, and what it routes agree.
 // `MTLS_WRITE_OPENAPI=1` writes the served document to docs/openapi.yaml first.
@@ -14,10 +25,14 @@ const ROOT = path.resolve(__dirname, '../..');
 const COMMITTED = path.join(ROOT, 'docs/openapi.yaml');
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
+const pki = useCorpusPki();
 let gateway: Gateway;
+let kube: KubeClient;
 
 beforeAll(async () => {
+  applyCrds();
   gateway = await startGateway();
+  kube = adminKube();
   if (process.env.MTLS_WRITE_OPENAPI === '1') {
     writeFileSync(COMMITTED, (await callGateway(gateway, '/api/openapi.yaml')).text);
     execFileSync(path.join(ROOT, 'node_modules/.bin/prettier'), ['--write', COMMITTED]);
@@ -26,6 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.close();
+  kube?.close();
 });
 
 type Document = { paths: Record<string, Record<string, { operationId?: string }>> };
@@ -80,6 +96,115 @@ describe('the OpenAPI document', () => {
         const expected = route.startsWith('/api/openapi') ? 200 : 401;
         expect({ where, status: result.status }).toEqual({ where, status: expected });
       }
+    }
+  });
+});
+
+describe("the gateway's answers", () => {
+  it('agree with the response schemas of the document, refusals included', async () => {
+    const document = gateway.document as OpenApiDocument;
+    const { token, path: certificates } = await namespaceWithCaller(kube, 'gw-doc', 'certificates');
+    const mappings = certificates.replace(/certificates$/, 'mappings');
+    const route = (path: string) => path.replace(/accounts\/[^/]+/, 'accounts/{namespace}');
+    const p12 = exportPkcs12(pki.dir, pki.leaf, [pki.intermediate], P12_PROTECTIONS.modern).bytes;
+    const upload = { password: P12_PASSWORD, p12: p12.toString('base64') };
+
+    const seen: string[] = [];
+    const answer = async (operation: string, path: string, call: ApiCall & { as?: string }) => {
+      const method = call.method ?? (call.json === undefined ? 'GET' : 'POST');
+      const result = await callGateway(gateway, path, { token, ...call, method });
+      const documented = route(call.as ?? path);
+      const problems = responseProblems(
+        document,
+        { method, path: documented },
+        result.status,
+        result.body,
+      );
+      seen.push(`${operation} ${result.status}`);
+      expect({ operation, status: result.status, problems }).toEqual({
+        operation,
+        status: result.status,
+        problems: [],
+      });
+      return result;
+    };
+    const item = (collection: string, name: string) => ({
+      path: `${collection}/${name}`,
+      as: `${collection}/{name}`,
+    });
+
+    await answer('create', certificates, { json: { name: 'doc', ...upload } });
+    await answer('create a list', certificates, { json: [{ name: 'doc-list', ...upload }, {}] });
+    await answer('list', certificates, {});
+    const doc = item(certificates, 'doc');
+    await answer('get', doc.path, { as: doc.as });
+    await answer('replace', doc.path, { as: doc.as, method: 'PUT', json: upload });
+    const badPassword = { ...upload, password: 'wrong' };
+    await answer('replace, wrong password', doc.path, {
+      as: doc.as,
+      method: 'PUT',
+      json: badPassword,
+    });
+    const missing = item(certificates, 'absent');
+    await answer('get, missing', missing.path, { as: missing.as });
+    await answer('without a token', certificates, { token: '' });
+
+    const mapping = { name: 'doc', url: 'https://api.partner.example/', certificateName: 'doc' };
+    await answer('create a mapping', mappings, { json: mapping });
+    await answer('create a mapping twice', mappings, { json: mapping });
+    await answer('list mappings', mappings, {});
+    const docMapping = item(mappings, 'doc');
+    const disable = { method: 'PATCH', json: { enabled: false } };
+    await answer('disable a mapping', docMapping.path, { as: docMapping.as, ...disable });
+    await answer('test a P12', '/api/v1/p12/test', { json: upload });
+    await answer('test a P12 with a bad password', '/api/v1/p12/test', { json: badPassword });
+    await answer('check with a Bearer token', '/api/v2/configuration/check', {
+      json: { checks: [] },
+    });
+
+    // The document's name pattern refuses what the gateway refuses.
+    const names = new RegExp(String(document.components.schemas.ObjectName.pattern));
+    expect(['a.b', 'a..b', '.a', 'a.'].map((name) => names.test(name))).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
+    const dotted = item(certificates, 'a..b');
+    await answer('replace a..b', dotted.path, { as: dotted.as, method: 'PUT', json: upload });
+
+    expect(seen).toEqual([
+      'create 201',
+      'create a list 201',
+      'list 200',
+      'get 200',
+      'replace 200',
+      'replace, wrong password 422',
+      'get, missing 404',
+      'without a token 401',
+      'create a mapping 201',
+      'create a mapping twice 409',
+      'list mappings 200',
+      'disable a mapping 200',
+      'test a P12 200',
+      'test a P12 with a bad password 200',
+      'check with a Bearer token 401',
+      'replace a..b 400',
+    ]);
+  });
+
+  it('agree with the document when the rate limit refuses', async () => {
+    const limited = await startGateway(['--rate', '1', '--burst', '1']);
+    try {
+      const document = limited.document as OpenApiDocument;
+      const operation = { method: 'GET', path: '/api/openapi.json' };
+      await callGateway(limited, operation.path);
+      const refused = await callGateway(limited, operation.path);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(responseProblems(document, operation, 429, refused.body)).toEqual([]);
+    } finally {
+      await limited.close();
     }
   });
 });

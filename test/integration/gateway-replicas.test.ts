@@ -8,6 +8,7 @@ import { RESOURCES } from '../../core/resources/api-resources';
 import type { Gateway } from '../../sidecar/gateway/gateway';
 import { callProxy } from '../fixtures/http-call';
 import { RedisServer } from '../fixtures/redis-server';
+import { eventually } from './eventually';
 import { adminKube, createNamespace, startGateway } from './gateway-harness';
 import { applyCrds } from './operator-harness';
 
@@ -82,5 +83,39 @@ describe('gateway replicas sharing Redis', () => {
     const refused = await call(second);
     expect(refused.status).toBe(429);
     expect(JSON.parse(refused.body).code).toBe('PROXY_RATE_LIMITED');
+  });
+});
+
+describe('readiness of a gateway sharing its rate limit through Redis', () => {
+  it('is lost while Redis is down in closed mode only, and comes back with Redis', async () => {
+    const flags = ['--namespace', home, '--rate-limit-store', 'redis', '--redis-url', redis.url];
+    const closed = await startGateway([...flags, '--rate-limit-fail-mode', 'closed']);
+    const open = await startGateway([...flags, '--rate-limit-fail-mode', 'open']);
+    const readyz = async (gateway: Gateway) => {
+      const response = await fetch(`http://127.0.0.1:${gateway.adminPort}/readyz`);
+      return { status: response.status, text: await response.text() };
+    };
+    let redisDown = false;
+    try {
+      expect(await readyz(closed)).toEqual({ status: 200, text: 'ready\n' });
+
+      await redis.stop();
+      redisDown = true;
+      await eventually('the closed-mode gateway to be unready', async () => {
+        return (await readyz(closed)).status === 503;
+      });
+      expect((await readyz(closed)).text).toContain('--rate-limit-fail-mode is closed');
+      expect(await readyz(open)).toEqual({ status: 200, text: 'ready\n' });
+
+      await redis.resume();
+      redisDown = false;
+      await eventually('the closed-mode gateway to be ready again', async () => {
+        return (await readyz(closed)).status === 200;
+      });
+    } finally {
+      if (redisDown) await redis.resume();
+      await closed.close();
+      await open.close();
+    }
   });
 });

@@ -58,6 +58,7 @@ describe('the chart with the gateway on', () => {
       unmapped: 'passthrough',
       upstreamTimeoutMs: 10_000,
       trustedProxies: ['10.0.0.0/8', 'fd00::/8'],
+      oauthExternalUrl: 'https://gw.example',
       rateLimitStore: 'redis',
       redisUrl: 'redis://redis.mtls-system:6379',
       rateLimitFailMode: 'closed',
@@ -346,6 +347,16 @@ describe('values the chart refuses', () => {
       'gateway.redis.urlSecret.name is required',
       'redis.enabled is true',
     ],
+    [
+      'gateway.enabled=true',
+      'the gateway runs 2 replicas or more without gateway.redis',
+      'gateway.allowPerReplicaLimits=true',
+    ],
+    [
+      'gateway.enabled=true,gateway.autoscaling.enabled=false,gateway.replicas=3',
+      'the gateway runs 3 replicas or more without gateway.redis',
+      'a nonce can be replayed to another replica',
+    ],
     ['gateway.redis.failMode=ajar', "at '/gateway/redis/failMode'", "'open', 'closed'"],
     ['egress.iptables=nft', "at '/egress/iptables'", "'iptables', 'iptables-nft'"],
     ['egress.excludedCidrs={fd00::/8}', "at '/egress/excludedCidrs/0'", 'does not match'],
@@ -382,7 +393,9 @@ describe('the disruption budgets', () => {
     });
     expect(single.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
 
-    const scaled = renderChart({ set: ['gateway.enabled=true'] });
+    const scaled = renderChart({
+      set: ['gateway.enabled=true', 'gateway.redis.enabled=true', 'gateway.redis.urlSecret.name=r'],
+    });
     expect(
       scaled
         .filter((o) => o.kind === 'PodDisruptionBudget')

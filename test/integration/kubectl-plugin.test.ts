@@ -72,7 +72,11 @@ function partnerP12(name: string): string {
 
 function secretOf(name: string): {
   data: Record<string, string>;
-  metadata: { resourceVersion: string; ownerReferences?: { kind: string; name: string }[] };
+  metadata: {
+    resourceVersion: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string }[];
+  };
 } {
   return JSON.parse(kubectl('get', 'secret', name, '-n', namespace, '-o', 'json'));
 }
@@ -157,6 +161,52 @@ describe('kubectl mtls upload', () => {
       new X509Certificate(corpus.ecLeaf.certPem).fingerprint256,
     );
     expect(certificate?.status?.keyAlgorithm).toBe('EC');
+  });
+
+  it('never overwrites a Secret that neither kubectl-mtls nor the gateway made', async () => {
+    kubectl(
+      'create',
+      'secret',
+      'generic',
+      'imported-p12',
+      '-n',
+      namespace,
+      '--from-literal=keystore.p12=theirs',
+    );
+    kubectl(
+      'label',
+      'secret',
+      'imported-p12',
+      '-n',
+      namespace,
+      'app.kubernetes.io/managed-by=Helm',
+    );
+    const before = secretOf('imported-p12');
+
+    for (const target of [
+      ['--name', 'imported'],
+      ['--name', 'elsewhere', '--secret-name', 'imported-p12'],
+    ]) {
+      const run = await plugin(
+        'upload',
+        p12(),
+        ...target,
+        '--password',
+        P12_PASSWORD,
+        '--overwrite',
+      );
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(
+        `Secret ${namespace}/imported-p12 was made neither by kubectl-mtls nor by the gateway`,
+      );
+    }
+
+    const after = secretOf('imported-p12');
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(after.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'Helm' });
+    expect(after.metadata.ownerReferences).toBeUndefined();
+    expect(await resources.certificate('imported')).toBeUndefined();
+    expect(await resources.certificate('elsewhere')).toBeUndefined();
   });
 
   it('refuses an unusable file with its report and creates nothing', async () => {

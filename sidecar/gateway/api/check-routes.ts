@@ -19,6 +19,7 @@ type NamespacedQuery = CheckQuery & { namespace: string };
 const MAX_CHECKS = 500;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const READ_MAPPINGS: Permission = { verb: 'list', resource: 'mtlsmappings' };
+const READ_CERTIFICATES: Permission = { verb: 'list', resource: 'mtlscertificates' };
 
 /**
  * The configuration check in three shapes: v1 (a list of booleans, one per pair), v2 (a verdict
@@ -37,7 +38,15 @@ export function checkRoutes(deps: CheckRouteDeps): ApiRoute[] {
         deps.certificates.list(namespace),
       ]);
       const own = queries.filter((query) => query.namespace === namespace);
-      byNamespace.set(namespace, checkConfiguration(own, mappings, certificates));
+      const found = checkConfiguration(own, mappings, certificates);
+      // A certificate's state is for those who may list certificates; the name is the mapping's.
+      const seesCertificates = await deps.auth.may(caller, namespace, READ_CERTIFICATES);
+      byNamespace.set(
+        namespace,
+        seesCertificates
+          ? found
+          : found.map((verdict) => ({ ...verdict, certificateStatus: null })),
+      );
     }
     // Back in the order asked.
     return queries.map((query) => ({
@@ -53,7 +62,12 @@ export function checkRoutes(deps: CheckRouteDeps): ApiRoute[] {
       operationId: 'checkConfigurationV1',
       group: 'check',
       async handle({ req, caller }) {
-        const queries = readQueries(await readJsonBody(req), 'v1', undefined);
+        const queries = readQueries(
+          await readJsonBody(req),
+          'v1',
+          undefined,
+          onlyNamespace(caller!),
+        );
         const results = await verdicts(caller!, queries);
         return { status: 200, body: results.map((result) => result.mapped) };
       },
@@ -93,6 +107,7 @@ function readQueries(
   body: unknown,
   shape: 'v1' | 'v2' | 'account',
   pathNamespace: string | undefined,
+  defaultNamespace?: string,
 ): NamespacedQuery[] {
   const list = shape === 'v1' ? body : (body as { checks?: unknown } | null)?.checks;
   const expected =
@@ -111,14 +126,24 @@ function readQueries(
     >;
     const where = shape === 'v1' ? `[${i}]` : `checks[${i}]`;
     if (typeof item.url !== 'string') throw invalidApiRequest(`${where}.url is required`);
-    const service = item.service ?? null;
+    // serviceName as well, the field's name where a mapping is created.
+    if (item.service != null && item.serviceName != null && item.service !== item.serviceName) {
+      throw invalidApiRequest(`${where}: service and serviceName differ; send one of them`);
+    }
+    const service = item.service ?? item.serviceName ?? null;
     if (service !== null && typeof service !== 'string') {
       throw invalidApiRequest(`${where}.service must be a string`);
     }
-    const namespace = pathNamespace ?? item.namespace;
+    const namespace = pathNamespace ?? item.namespace ?? defaultNamespace;
     if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
       throw invalidApiRequest(`${where}.namespace is required: the namespace (account) to check`);
     }
     return { namespace, service: service === '' ? null : service, url: item.url };
   });
+}
+
+/** The namespace an OAuth consumer acts for, when it acts for exactly one. */
+function onlyNamespace(caller: Caller): string | undefined {
+  if (caller.scheme !== 'oauth1' || caller.consumer.namespaces.length !== 1) return undefined;
+  return caller.consumer.namespaces[0];
 }

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../../core/errors/codes';
 import { MappingUrlError, parseMappingUrl } from '../../../core/mapping/url-match';
 import type { MtlsMapping } from '../../../core/resources/types';
+import type { Permission } from '../auth/access-reviewer';
 import type { GatewayAuth } from '../auth/gateway-auth';
 import { GatewayError, invalidApiRequest } from '../gateway-error';
 import type { ApiRoute } from './api-router';
@@ -21,6 +22,7 @@ export type MappingRouteDeps = {
 
 const COLLECTION = '/api/v1/accounts/{namespace}/mappings';
 const ITEM = `${COLLECTION}/{name}`;
+const READ_CERTIFICATE: Permission = { verb: 'get', resource: 'mtlscertificates' };
 
 // A Kubernetes label value: the service becomes one in the mapping's workload selector.
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -65,12 +67,16 @@ export function mappingRoutes(deps: MappingRouteDeps): ApiRoute[] {
         const { namespace } = params;
         const { mapping, validate } = readNewMapping(await readJsonBody(req));
         const match = parseUrl(mapping.url);
-        const certificate = await certificates.get(namespace, mapping.certificateName);
 
-        // Validating calls out with the certificate, as forwarding does: the same right.
+        // Validating calls out with the certificate, as forwarding does: the same right. An
+        // unknown certificate is a 404 only to a caller who may see certificates; for others
+        // the mapping waits for it (CertificateNotReady), as one made with kubectl would.
         if (validate) {
           await auth.authorize(caller!, namespace, { verb: 'use', resource: 'mtlscertificates' });
+          const certificate = await certificates.get(namespace, mapping.certificateName);
           await validator.validate(certificate, match);
+        } else if (await auth.may(caller!, namespace, READ_CERTIFICATE)) {
+          await certificates.get(namespace, mapping.certificateName);
         }
         return { status: 201, body: mappingEntity(await mappings.create(namespace, mapping)) };
       },
@@ -91,8 +97,8 @@ export function mappingRoutes(deps: MappingRouteDeps): ApiRoute[] {
         if (enabled && validate) {
           const mapping = await mappings.get(namespace, name);
           const match = parseUrl(mapping.spec.url);
-          const certificate = await certificates.get(namespace, mapping.spec.certificateName);
           await auth.authorize(caller!, namespace, { verb: 'use', resource: 'mtlscertificates' });
+          const certificate = await certificates.get(namespace, mapping.spec.certificateName);
           await validator.validate(certificate, match);
           validated = mapping.spec;
         }

@@ -11,7 +11,12 @@ const namespace = {
   description: 'The namespace, which plays the part of the account.',
   schema: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' },
 };
-const name = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+const name = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  schema: { $ref: '#/components/schemas/ObjectName' },
+};
 
 const PROBLEMS: Record<number, string> = {
   400: 'The request is malformed; the message names the field.',
@@ -23,8 +28,18 @@ const PROBLEMS: Record<number, string> = {
   415: 'Neither JSON nor multipart/form-data.',
   422: 'The PKCS#12 file cannot be used; the code says why (P12_BAD_PASSWORD...).',
   424: 'The mutual-TLS call to the URL failed; the message carries the transport error.',
-  503: 'A review, or Vault, could not be reached; retry.',
+  429:
+    'More requests from this address than --rate and --burst allow (PROXY_RATE_LIMITED); ' +
+    'Retry-After says when to try again.',
+  502: 'The apiserver refused or failed a request of the gateway (KUBE_API_FAILED).',
+  503:
+    'A TokenReview or SubjectAccessReview (AUTH_UNAVAILABLE), Vault (VAULT_*) or the shared ' +
+    'rate limit (PROXY_RATE_LIMIT_UNAVAILABLE) could not be reached; retry.',
 };
+
+// Every operation passes the rate limit first; every authenticated one asks the apiserver.
+const EVERY_OPERATION = [429, 503];
+const KUBE_GROUPS: readonly ApiGroup[] = ['certificates', 'mappings', 'check'];
 
 function problems(...statuses: number[]): Record<string, object> {
   return Object.fromEntries(
@@ -72,8 +87,16 @@ const forwardingHeaders = [
 export function openApiDocument(policy: ApiAuthPolicy): Record<string, unknown> {
   const security = (group: ApiGroup) =>
     policy.schemesFor(group).map((scheme) => ({ [scheme === 'bearer' ? 'bearer' : 'oauth1']: [] }));
-  const op = (group: ApiGroup, permission: string | undefined, fields: object) => ({
+  const op = (
+    group: ApiGroup,
+    permission: string | undefined,
+    fields: { responses: Record<string, object>; [field: string]: unknown },
+  ) => ({
     ...fields,
+    responses: {
+      ...fields.responses,
+      ...problems(...(KUBE_GROUPS.includes(group) ? [502] : []), ...EVERY_OPERATION),
+    },
     security: security(group),
     ...(permission ? { 'x-permission': permission } : {}),
   });
@@ -110,7 +133,10 @@ export function openApiDocument(policy: ApiAuthPolicy): Record<string, unknown> 
           operationId: 'getOpenApiJson',
           summary: 'This document, as JSON',
           security: [],
-          responses: { '200': answer('The document', { type: 'object' }) },
+          responses: {
+            '200': answer('The document', { type: 'object' }),
+            ...problems(...EVERY_OPERATION),
+          },
         },
       },
       '/api/openapi.yaml': {
@@ -120,6 +146,7 @@ export function openApiDocument(policy: ApiAuthPolicy): Record<string, unknown> 
           security: [],
           responses: {
             '200': { description: 'The document', content: { 'application/yaml': { schema: {} } } },
+            ...problems(...EVERY_OPERATION),
           },
         },
       },
@@ -161,7 +188,7 @@ export function openApiDocument(policy: ApiAuthPolicy): Record<string, unknown> 
         put: op('certificates', 'update mtlscertificates.mtls.io', {
           operationId: 'updateCertificate',
           summary: 'Replace the PKCS#12 file and password of a certificate',
-          requestBody: upload(ref('CertificateUpload'), 'CertificateForm'),
+          requestBody: upload(ref('CertificateReplacement'), 'CertificateReplacementForm'),
           responses: {
             '200': answer('Saved', ref('SaveReport')),
             ...problems(400, 401, 403, 404, 409, 413, 415, 422),

@@ -14,6 +14,13 @@ const p12Bytes = {
   ],
 };
 
+// A DNS-1123 subdomain, as the gateway checks names: dot-separated labels, no empty label.
+const objectName = {
+  type: 'string',
+  maxLength: 240,
+  pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+} as const;
+
 const finding = {
   type: 'object',
   required: ['code', 'message'],
@@ -41,6 +48,7 @@ const verdictProperties = {
 
 /** Every schema the document names. */
 export const schemas = {
+  ObjectName: { ...objectName, description: 'A Kubernetes object name (DNS-1123 subdomain).' },
   Problem: {
     type: 'object',
     description: 'Every refusal: a stable code (docs/errors.md) and a message.',
@@ -64,7 +72,18 @@ export const schemas = {
     type: 'object',
     required: ['name', 'password', 'p12'],
     properties: {
-      name: { type: 'string', maxLength: 240, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
+      name: ref('ObjectName'),
+      displayName: text,
+      password: { type: 'string', writeOnly: true },
+      p12: p12Bytes,
+    },
+  },
+  CertificateReplacement: {
+    type: 'object',
+    description: "The path names the certificate; a name in the body must be the path's.",
+    required: ['password', 'p12'],
+    properties: {
+      name: ref('ObjectName'),
       displayName: text,
       password: { type: 'string', writeOnly: true },
       p12: p12Bytes,
@@ -74,6 +93,17 @@ export const schemas = {
     type: 'object',
     description: 'The same as a form; the file part may also be named `file`.',
     required: ['name', 'password', 'p12'],
+    properties: {
+      name: text,
+      displayName: text,
+      password: { type: 'string', writeOnly: true },
+      p12: { type: 'string', contentMediaType: 'application/x-pkcs12' },
+    },
+  },
+  CertificateReplacementForm: {
+    type: 'object',
+    description: "The same as a form; a name field, when sent, must be the path's.",
+    required: ['password', 'p12'],
     properties: {
       name: text,
       displayName: text,
@@ -193,13 +223,23 @@ export const schemas = {
   },
   CheckQuery: {
     type: 'object',
-    required: ['namespace', 'url'],
-    properties: { namespace: text, service: nullableText, url: text },
+    description: 'In v1, an OAuth consumer of a single namespace may leave out namespace.',
+    required: ['url'],
+    properties: {
+      namespace: text,
+      service: nullableText,
+      serviceName: { ...nullableText, description: 'The same as service.' },
+      url: text,
+    },
   },
   AccountCheckQuery: {
     type: 'object',
     required: ['url'],
-    properties: { service: nullableText, url: text },
+    properties: {
+      service: nullableText,
+      serviceName: { ...nullableText, description: 'The same as service.' },
+      url: text,
+    },
   },
   CheckVerdict: {
     type: 'object',
