@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { ErrorCode } from '../../core/errors/codes';
 import type { Logger } from '../../core/log/logger';
 import type { SidecarMetrics } from '../admin/sidecar-metrics';
+import { InFlightRequests } from '../proxy/in-flight-requests';
 import { sendProblem } from '../proxy/proxy-replies';
 import { isPendingDecision, type RateLimitStore } from '../proxy/rate-limit-store';
 import type { ApiRouter } from './api/api-router';
@@ -22,6 +23,8 @@ export type GatewayServerOptions = {
   rate: number;
   log: Logger;
   metrics: SidecarMetrics;
+  /** How long a stop waits for requests in flight before it ends their connections. */
+  shutdownTimeoutMs?: number;
 };
 
 const FORWARDING_PATH = /^\/mtls\/account\/([^/?]+)\/?(?:\?.*)?$/;
@@ -33,8 +36,7 @@ const FORWARDING_PATH = /^\/mtls\/account\/([^/?]+)\/?(?:\?.*)?$/;
  */
 export class GatewayServer {
   private readonly server: Server;
-  private inFlight = 0;
-  private drained: (() => void) | undefined;
+  private readonly inFlight = new InFlightRequests();
 
   constructor(private readonly options: GatewayServerOptions) {
     this.server = createServer({ requireHostHeader: false }, (req, res) => this.handle(req, res));
@@ -55,20 +57,26 @@ export class GatewayServer {
     });
   }
 
-  /** Stops accepting and lets the requests in flight finish. */
+  /**
+   * Stops accepting and lets the requests in flight finish, for at most the shutdown timeout,
+   * after which their connections are ended.
+   */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    const finished = await this.inFlight.drainWithin(this.options.shutdownTimeoutMs);
+    if (!finished) {
+      this.options.log.warn('shutdown timeout passed, ending requests in flight', {
+        inFlight: this.inFlight.size,
+      });
+    }
     this.server.closeAllConnections();
     await closed;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    this.inFlight++;
-    res.once('close', () => {
-      if (--this.inFlight === 0) this.drained?.();
-    });
+    this.inFlight.started();
+    res.once('close', () => this.inFlight.finished());
 
     this.route(req, res).catch((err: unknown) => {
       this.options.log.error('gateway request failed unexpectedly', { err });

@@ -129,6 +129,7 @@ export async function createGateway(
     vault: { ...vault, session },
     unmapped: config.unmapped,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
     extraCaPem,
     log,
     metrics,
@@ -142,6 +143,7 @@ export async function createGateway(
     rate: config.rate,
     log,
     metrics,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
   });
 
   // Namespaces load on first use, so a started gateway is ready unless its shared store is down.

@@ -11,6 +11,7 @@ import type { Logger } from '../../core/log/logger';
 import type { SidecarMetrics } from '../admin/sidecar-metrics';
 import type { CertificateSnapshot } from '../source/certificate-source';
 import { AccessLog, type AccessLogSink } from './access-log';
+import { InFlightRequests } from './in-flight-requests';
 import { serveWithNode } from './node-http-front';
 import type { ProxyContext } from './proxy-context';
 import { transportErrorCode } from './proxy-replies';
@@ -67,8 +68,7 @@ export class ProxyServer {
   private readonly accessLog: AccessLog;
   private readonly context: ProxyContext;
   private closing = false;
-  private inFlight = 0;
-  private drained: (() => void) | undefined;
+  private readonly inFlight = new InFlightRequests();
 
   constructor(private readonly options: ProxyServerOptions) {
     this.pools = new UpstreamPools({
@@ -101,10 +101,8 @@ export class ProxyServer {
       log: options.log,
       isClosing: () => this.closing,
       handOver: (socket, buffered) => this.handOver(socket, buffered),
-      requestStarted: () => this.inFlight++,
-      requestFinished: () => {
-        if (--this.inFlight === 0) this.drained?.();
-      },
+      requestStarted: () => this.inFlight.started(),
+      requestFinished: () => this.inFlight.finished(),
     };
 
     this.nodeServer = createHttpServer({ requireHostHeader: false }, (req, res) =>
@@ -151,10 +149,10 @@ export class ProxyServer {
     for (const relay of this.relays) relay.closeWhenIdle();
     this.nodeServer.closeIdleConnections();
 
-    const finished = await this.drainWithin(this.options.shutdownTimeoutMs);
+    const finished = await this.inFlight.drainWithin(this.options.shutdownTimeoutMs);
     if (!finished) {
       this.options.log.warn('shutdown timeout passed, ending requests in flight', {
-        inFlight: this.inFlight,
+        inFlight: this.inFlight.size,
       });
       this.pools.destroy();
     }
@@ -172,19 +170,6 @@ export class ProxyServer {
    */
   handle(req: IncomingMessage, res: ServerResponse, body?: Buffer): void {
     serveWithNode(this.context, req, res, body);
-  }
-
-  /** Resolves true once no request is in flight, or false when `timeoutMs` passes first. */
-  private drainWithin(timeoutMs: number | undefined): Promise<boolean> {
-    if (this.inFlight === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer =
-        timeoutMs === undefined ? undefined : setTimeout(() => resolve(false), timeoutMs);
-      this.drained = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
   }
 
   private accept(socket: Socket): void {

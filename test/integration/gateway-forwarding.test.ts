@@ -35,6 +35,7 @@ const pki = new LoopbackPki();
 const upstream = new MtlsUpstream(pki);
 let operator: RunningOperator;
 let gateway: Gateway;
+let gatewayStopped = false;
 let kube: KubeClient;
 let home = '';
 
@@ -74,6 +75,11 @@ beforeAll(async () => {
     tokenFile,
     '--extra-ca-file',
     pki.ca.certFile,
+    // A stop ends calls still in flight after 2 s, long before the upstream timeout would.
+    '--shutdown-timeout',
+    '2s',
+    '--upstream-timeout',
+    '10m',
   ]);
 
   // Set up as a team would, through the gateway's own API.
@@ -98,7 +104,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await gateway?.close();
+  if (!gatewayStopped) await gateway?.close();
   await operator?.stop();
   kube?.close();
   await upstream.stop();
@@ -327,6 +333,31 @@ describe('forwarding through the gateway', () => {
     const text = await metrics.text();
     expect(text).toMatch(/mtls_gateway_forwarding_refused_total\{code="AUTH_MISSING"\} [1-9]/);
     expect(text).toMatch(/mtls_proxy_requests_total\{mapped="true",upstream_host="localhost"/);
+  });
+});
+
+// Last: it stops the gateway the other tests use.
+describe('stopping the gateway', () => {
+  it('ends a forwarded call the upstream never answers once --shutdown-timeout passes', async () => {
+    const { a } = tenants;
+    const target = `https://localhost:${upstream.port}/never`;
+    await eventuallyForwarded(a.namespace, target, { token: a.token });
+    upstream.behaviour = 'hang';
+    const calls = upstream.seenCns.length;
+    const hanging = forward(a.namespace, target, { token: a.token }).then(
+      (result) => `answered ${result.status}`,
+      () => 'connection ended',
+    );
+    await eventualValue(
+      async () => upstream.seenCns.length > calls || undefined,
+      'the upstream to receive the call',
+    );
+
+    // Without the deadline this would wait for the ten-minute upstream timeout.
+    await gateway.close();
+    gatewayStopped = true;
+
+    expect(await hanging).toBe('connection ended');
   });
 });
 

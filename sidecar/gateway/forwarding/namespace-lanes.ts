@@ -14,6 +14,8 @@ export type NamespaceLanesOptions = {
   vault: Omit<VaultSourceOptions, 'namespace' | 'log' | 'onError'>;
   unmapped: UnmappedPolicy;
   upstreamTimeoutMs: number;
+  /** How long closing a lane waits for its requests in flight. */
+  shutdownTimeoutMs?: number;
   extraCaPem?: string;
   log: Logger;
   metrics: SidecarMetrics;
@@ -135,7 +137,8 @@ export class NamespaceLanes {
   }
 
   private openLane(namespace: string, service: string, snapshot: CertificateSnapshot) {
-    const { unmapped, upstreamTimeoutMs, extraCaPem, log, metrics } = this.options;
+    const { unmapped, upstreamTimeoutMs, shutdownTimeoutMs, extraCaPem, log, metrics } =
+      this.options;
     const proxy = new ProxyServer({
       namespace,
       workloadLabels: service ? { [SERVICE_LABEL]: service } : {},
@@ -144,6 +147,7 @@ export class NamespaceLanes {
       burst: UNLIMITED,
       maxRateLimitEntries: 1,
       upstreamTimeoutMs,
+      shutdownTimeoutMs,
       extraCaPem,
       log: log.child({ namespace, service }),
       metrics,
