@@ -217,7 +217,7 @@ describe('the sidecar', () => {
     }
   });
 
-  it('listens on loopback only in sidecar mode, so other pods cannot use its certificates', async () => {
+  it('listens on loopback only as a sidecar: other pods cannot use its certificates', async () => {
     const file = writeSidecarFile(
       pki,
       [{ name: 'shop-cert', certFile: first.certFile, keyFile: first.keyFile }],

@@ -9,7 +9,8 @@ const COMPILED_LOGGER = path.resolve(__dirname, '../../dist/core/log/logger.js')
 
 /** Runs `script` with `createLogger` in scope and returns the JSON lines it wrote to stderr. */
 function linesWritten(script: string): Record<string, unknown>[] {
-  const program = `const { createLogger } = require(${JSON.stringify(COMPILED_LOGGER)});\n${script}`;
+  const load = `const { createLogger } = require(${JSON.stringify(COMPILED_LOGGER)});`;
+  const program = `${load}\n${script}`;
   const run = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8' });
   expect(run.status).toBe(0);
   expect(run.stdout).toBe('');
@@ -22,7 +23,7 @@ function linesWritten(script: string): Record<string, unknown>[] {
 describe('the logger', () => {
   it('writes one JSON line with the component, level, constant message and fields', () => {
     const [line] = linesWritten(
-      `createLogger('operator').info('certificate synced', { namespace: 'shop', name: 'partner' });`,
+      `createLogger('operator').info('certificate synced', { namespace: 'shop', name: 'web' });`,
     );
 
     expect(line).toMatchObject({
@@ -30,7 +31,7 @@ describe('the logger', () => {
       level: 'info',
       message: 'certificate synced',
       namespace: 'shop',
-      name: 'partner',
+      name: 'web',
     });
     expect(Date.parse(line.timestamp as string)).not.toBeNaN();
   });

@@ -159,8 +159,9 @@ async function judgeMapping(
   const message =
     ready?.status === 'True'
       ? `${uses} (Vault version ${vaultVersion})`
-      : `${uses} at its last good Vault version ${vaultVersion}, while the certificate is not ` +
-        `Ready (${ready?.reason ?? 'not checked yet'}): its new source is refused or cannot be read`;
+      : `${uses} at its last good Vault version ${vaultVersion}, while the certificate is ` +
+        `not Ready (${ready?.reason ?? 'not checked yet'}): ` +
+        'its new source is refused or cannot be read';
   return { mapping, match, ready: true, reason: 'Active', message, indexed };
 }
 

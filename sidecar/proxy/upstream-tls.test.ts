@@ -76,7 +76,7 @@ describe('the TLS connections the proxy opens upstream', () => {
     expect(upstream.connections.map((connection) => connection.servername)).toEqual([false]);
   });
 
-  it('resumes the TLS session on a new connection after the upstream closed the first', async () => {
+  it('resumes the TLS session on a new connection once the upstream closed the first', async () => {
     await call('localhost', '/resume/first');
     await call('localhost', '/resume/kept-alive');
     expect(upstream.connections).toHaveLength(1);

@@ -75,7 +75,7 @@ describe('FileCertificateSource with a PKCS#12 file', () => {
 
   afterAll(() => pki.dispose());
 
-  it('serves the PEM the P12 is normalized to, and keeps it when the password goes wrong', async () => {
+  it('serves the PEM the P12 normalizes to, and keeps it when its password goes bad', async () => {
     const p12File = exportP12(pki, issued, 'p12-Secret-1');
     const passwordFile = path.join(pki.dir, 'p12.password');
     writeFileSync(passwordFile, 'p12-Secret-1\n');

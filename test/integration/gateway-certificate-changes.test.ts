@@ -179,7 +179,7 @@ describe('the certificate API, authentication and RBAC', () => {
     expect(await certificateOf(kube, namespace, 'x')).toBeUndefined();
   });
 
-  it('refuses get, update and delete of one certificate to a caller who may only list', async () => {
+  it('refuses get, update and delete of a certificate to a caller who may only list', async () => {
     const namespace = await createNamespace(kube, 'gw-deny');
     const path = `/api/v1/accounts/${namespace}/certificates`;
     await kube.create(collectionPath(RESOURCES.certificates, namespace), {

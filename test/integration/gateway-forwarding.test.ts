@@ -338,7 +338,7 @@ describe('forwarding through the gateway', () => {
 
 // Last: it stops the gateway the other tests use.
 describe('stopping the gateway', () => {
-  it('ends a forwarded call the upstream never answers once --shutdown-timeout passes', async () => {
+  it('ends a forwarded call the upstream never answers after --shutdown-timeout', async () => {
     const { a } = tenants;
     const target = `https://localhost:${upstream.port}/never`;
     await eventuallyForwarded(a.namespace, target, { token: a.token });

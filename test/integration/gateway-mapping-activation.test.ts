@@ -186,7 +186,7 @@ describe('activating and deactivating a mapping', () => {
     expect((await mappingOf(namespace, 'unreachable'))!.spec.enabled).toBe(true);
   });
 
-  it('refuses a caller without patch (403), an unknown mapping (404), bad bodies (400)', async () => {
+  it('refuses a caller without patch (403), unknown mappings (404), bad bodies (400)', async () => {
     const namespace = await createNamespace(kube, 'gw-activate-deny');
     const path = `/api/v1/accounts/${namespace}/mappings`;
     await kube.create(collectionPath(RESOURCES.mappings, namespace), {

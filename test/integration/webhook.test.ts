@@ -243,7 +243,7 @@ describe('the injection webhook in front of the real apiserver', () => {
     });
   });
 
-  it('passes the restricted Pod Security level in proxy-env mode, not in iptables mode', async () => {
+  it('passes the restricted Pod Security level in proxy-env mode, not in iptables', async () => {
     const restricted = `${ground.run}-restricted`;
     await ground.createNamespace(restricted, {
       'mtls-webhook-test': ground.run,
