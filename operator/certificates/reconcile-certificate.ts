@@ -145,7 +145,7 @@ async function refuse(
       details: verdict && detailsOf(verdict),
     });
     deps.onExpiry?.(namespace, name, undefined);
-    return requeueAt(retryAt, now);
+    return { ...requeueAt(retryAt, now), refused: true };
   }
 
   const lastGoodUntil = new Date(lastGood.details.notAfter!);
@@ -158,7 +158,7 @@ async function refuse(
     served: lastGood,
   });
   deps.onExpiry?.(namespace, name, lastGoodUntil);
-  return requeueAt(earliest(retryAt, lastGoodUntil), now);
+  return { ...requeueAt(earliest(retryAt, lastGoodUntil), now), refused: true };
 }
 
 function stillServed(deps: CertificateReconcilerDeps, problem: string, served: ServedBundle) {

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** How a reconcile ended, as the `result` label reports it. */
-export type ReconcileOutcome = 'success' | 'requeue' | 'conflict' | 'error' | 'terminal';
+export type ReconcileOutcome =
+  'success' | 'requeue' | 'refused' | 'conflict' | 'error' | 'terminal';
 
 /**
  * The controllers' metrics, registered once in the registry given (never prom-client's global
@@ -15,7 +16,9 @@ export class ControllerMetrics {
   constructor(registry: Registry) {
     this.reconciles = new Counter({
       name: 'mtls_operator_reconcile_total',
-      help: 'Reconciles run, by kind and result (success, requeue, conflict, error, terminal).',
+      help:
+        'Reconciles run, by kind and result ' +
+        '(success, requeue, refused, conflict, error, terminal).',
       labelNames: ['kind', 'result'],
       registers: [registry],
     });

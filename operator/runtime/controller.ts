@@ -8,8 +8,12 @@ import type { ResilientInformer } from './resilient-informer';
 import { isTerminalError } from './terminal-error';
 import { WorkQueue, type WorkQueueOptions } from './work-queue';
 
-/** What a reconcile asks for when it succeeds: nothing, or another look after a delay. */
-export type ReconcileResult = { requeueAfterMs?: number };
+/**
+ * What a reconcile asks for when it succeeds: nothing, or another look after a delay. `refused`
+ * says the object's input was invalid and that was recorded on its status, so the metrics count
+ * the reconcile as `refused` and not as a success.
+ */
+export type ReconcileResult = { requeueAfterMs?: number; refused?: boolean };
 
 /** Who is being reconciled, and a logger already carrying reconcileId, namespace, name, kind. */
 export type ReconcileContext = {
@@ -184,7 +188,7 @@ export class Controller<T extends InformedObject = InformedObject> {
       this.queue.forget(key);
       const requeueAfterMs = result?.requeueAfterMs ?? 0;
       if (requeueAfterMs > 0) this.queue.addAfter(key, requeueAfterMs);
-      outcome = requeueAfterMs > 0 ? 'requeue' : 'success';
+      outcome = result?.refused ? 'refused' : requeueAfterMs > 0 ? 'requeue' : 'success';
       log.debug('reconciled', { requeueAfterMs });
     } catch (err) {
       outcome = this.handleFailure(key, err, log);
