@@ -47,6 +47,13 @@ export async function runOperator(options: Partial<OperatorConfig> = {}): Promis
   });
 }
 
+/** What a Prometheus scrape of the operator's probe port returns, as text. */
+export async function scrapeMetrics(probePort: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${probePort}/metrics`);
+  if (!response.ok) throw new Error(`GET /metrics answered HTTP ${response.status}`);
+  return response.text();
+}
+
 /** An admin Vault client for the ground's OpenBao. */
 export function adminVault(address = readGroundEnv().VAULT_ADDR, token?: string) {
   return vault({ endpoint: address, token: token ?? readGroundEnv().VAULT_TOKEN });
