@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+import type { VaultOperation } from '../core/vault/kv-client';
+
 /**
  * The operator's own metrics beside the controllers': Vault request latency and errors, and
  * each certificate's expiry as a timestamp, so an alert can fire days before it passes.
@@ -32,7 +34,7 @@ export class OperatorMetrics {
   }
 
   /** Records one Vault request. */
-  observeVault(operation: string, seconds: number, errorCode?: string): void {
+  observeVault(operation: VaultOperation, seconds: number, errorCode?: string): void {
     this.vaultLatency.observe({ operation }, seconds);
     if (errorCode) this.vaultErrors.inc({ operation, code: errorCode });
   }

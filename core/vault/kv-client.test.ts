@@ -93,3 +93,80 @@ describe('VaultKv errors', () => {
     expect(down.code).toBe(ErrorCode.VaultUnavailable);
   });
 });
+
+// A Vault that grants a Kubernetes login and answers reads, refusing the first token it gave
+// once `expireFirstToken` is set, as a token past its TTL is refused.
+async function vaultWithKubernetesLogin(expireFirstToken = false): Promise<Server> {
+  let logins = 0;
+  const server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/v1/auth/kubernetes/login') {
+      logins += 1;
+      res.end(JSON.stringify({ auth: { client_token: `token-${logins}` } }));
+    } else if (expireFirstToken && req.headers['x-vault-token'] === 'token-1') {
+      res.writeHead(403).end(JSON.stringify({ errors: ['permission denied'] }));
+    } else {
+      const version = { version: 4 };
+      const data = req.method === 'GET' ? { data: { a: 1 }, metadata: version } : version;
+      res.end(JSON.stringify({ data }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+function observedKvAt(server: Server, observed: string[]): VaultKv {
+  return new VaultKv({
+    address: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    mount: 'kv',
+    auth: {
+      kind: 'kubernetes',
+      role: 'operator',
+      authMount: 'kubernetes',
+      readJwt: async () => 'service-account-jwt',
+    },
+    timeoutMs: 2000,
+    observe: (operation, seconds, code) => {
+      expect(seconds).toBeGreaterThanOrEqual(0);
+      observed.push(code ? `${operation} ${code}` : operation);
+    },
+  });
+}
+
+describe('VaultKv request metrics', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await stop(server);
+    server = undefined;
+  });
+
+  it('times a Kubernetes login as a login of its own, before the first read', async () => {
+    server = await vaultWithKubernetesLogin();
+    const observed: string[] = [];
+    const kv = observedKvAt(server, observed);
+
+    expect(await kv.read('teams/x')).toEqual({ data: { a: 1 }, version: 4 });
+    await kv.read('teams/x');
+
+    expect(observed).toEqual(['login', 'read', 'read']);
+  });
+
+  it('logs in again when its token is refused, not counting the refusal as an error', async () => {
+    server = await vaultWithKubernetesLogin(true);
+    const observed: string[] = [];
+
+    expect(await observedKvAt(server, observed).write('teams/x', { a: 1 })).toBe(4);
+
+    expect(observed).toEqual(['login', 'write', 'login', 'write']);
+  });
+
+  it('counts a refused login as a login error', async () => {
+    server = await answering(403, ['permission denied']);
+    const observed: string[] = [];
+
+    const err = await failureOf(observedKvAt(server, observed).read('teams/x'));
+
+    expect(err.code).toBe(ErrorCode.VaultLoginFailed);
+    expect(observed).toEqual([`login ${ErrorCode.VaultLoginFailed}`]);
+  });
+});

@@ -17,13 +17,18 @@ export type VaultKvOptions = {
   /** Bound on every request to Vault. */
   timeoutMs: number;
   /** Told of every request: its operation, duration, and error code when it failed. */
-  observe?: (operation: string, seconds: number, errorCode?: string) => void;
+  observe?: (operation: VaultOperation, seconds: number, errorCode?: string) => void;
 };
+
+/** The `operation` label of a Vault request's metrics. */
+export type VaultOperation = 'read' | 'write' | 'destroy' | 'ping' | 'login';
 
 /** One version of a KV v2 secret. */
 export type KvSecret<T> = { data: T; version: number };
 
 type VaultResponseError = Error & { response?: { statusCode?: number; body?: unknown } };
+
+const TOKEN_REFUSED = Symbol('token refused');
 
 /**
  * A small KV v2 client: every call has a timeout, and failures become MtlsErrors whose codes say
@@ -48,12 +53,11 @@ export class VaultKv {
    */
   async read<T>(logicalPath: string, version?: number): Promise<KvSecret<T> | undefined> {
     const query = version === undefined ? '' : `?version=${version}`;
-    const body = await this.timed('read', () =>
-      this.call(
-        { operation: 'read', logicalPath },
-        () => this.client.read(`${this.dataPath(logicalPath)}${query}`),
-        true,
-      ),
+    const body = await this.call(
+      'read',
+      { operation: 'read', logicalPath },
+      () => this.client.read(`${this.dataPath(logicalPath)}${query}`),
+      true,
     );
     if (!body?.data?.data) return undefined;
     return { data: body.data.data as T, version: body.data.metadata.version as number };
@@ -65,33 +69,28 @@ export class VaultKv {
    */
   async write<T>(logicalPath: string, data: T, cas?: number): Promise<number> {
     const payload = cas === undefined ? { data } : { data, options: { cas } };
-    const body = await this.timed('write', () =>
-      this.call({ operation: 'write', logicalPath }, () =>
-        this.client.write(this.dataPath(logicalPath), payload),
-      ),
+    const body = await this.call('write', { operation: 'write', logicalPath }, () =>
+      this.client.write(this.dataPath(logicalPath), payload),
     );
     return body.data.version as number;
   }
 
   /** Removes every version and the metadata of a secret; nothing happens when it is absent. */
   async destroy(logicalPath: string): Promise<void> {
-    await this.timed('destroy', () =>
-      this.call(
-        { operation: 'delete', logicalPath },
-        () => this.client.delete(kvMetadataPath(this.options.mount, logicalPath)),
-        true,
-      ),
+    await this.call(
+      'destroy',
+      { operation: 'delete', logicalPath },
+      () => this.client.delete(kvMetadataPath(this.options.mount, logicalPath)),
+      true,
     );
   }
 
   /** Checks that Vault answers and the caller's credentials work. */
   async ping(): Promise<void> {
-    await this.timed('ping', () =>
-      this.call({ operation: 'token lookup' }, () => this.client.tokenLookupSelf()),
-    );
+    await this.call('ping', { operation: 'token lookup' }, () => this.client.tokenLookupSelf());
   }
 
-  private async timed<R>(operation: string, request: () => Promise<R>): Promise<R> {
+  private async timed<R>(operation: VaultOperation, request: () => Promise<R>): Promise<R> {
     const startedAt = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - startedAt) / 1e9;
     try {
@@ -108,22 +107,42 @@ export class VaultKv {
     return kvDataPath(this.options.mount, logicalPath);
   }
 
-  // Runs a request, logging in first when needed and once more when the token was refused.
+  // Runs a request, logging in first when needed and once more when the token was refused. Each
+  // login is timed as a `login` of its own, so the request's time is the request's alone.
   private async call<R>(
+    operation: VaultOperation,
     target: RequestTarget,
     request: () => Promise<R>,
     notFoundIsEmpty = false,
-    mayLogIn = true,
   ): Promise<R> {
-    if (!this.loggedIn) await this.login();
+    if (!this.loggedIn) await this.timed('login', () => this.login());
+    const answer = await this.timed(operation, () =>
+      this.send(target, request, notFoundIsEmpty, true),
+    );
+    if (answer !== TOKEN_REFUSED) return answer;
+
+    this.loggedIn = false;
+    await this.timed('login', () => this.login());
+    return this.timed(operation, () =>
+      this.send(target, request, notFoundIsEmpty, false),
+    ) as Promise<R>;
+  }
+
+  // A token refused with a Kubernetes login to fall back on is no failure yet: the caller logs
+  // in again and retries, so it is answered apart and not counted as an error.
+  private async send<R>(
+    target: RequestTarget,
+    request: () => Promise<R>,
+    notFoundIsEmpty: boolean,
+    mayLogIn: boolean,
+  ): Promise<R | typeof TOKEN_REFUSED> {
     try {
       return await request();
     } catch (err) {
       const status = (err as VaultResponseError).response?.statusCode;
       if (status === 404 && notFoundIsEmpty) return undefined as R;
       if (status === 403 && mayLogIn && this.options.auth.kind === 'kubernetes') {
-        this.loggedIn = false;
-        return this.call(target, request, notFoundIsEmpty, false);
+        return TOKEN_REFUSED;
       }
       throw toVaultError(err, this.options, target);
     }
