@@ -16,6 +16,7 @@ import { MtlsUpstream } from '../fixtures/mtls-upstream';
 import { LoopbackPki, type IssuedCertificate } from '../fixtures/loopback-pki';
 import { recordingLogger, type LogLine } from '../fixtures/recording-logger';
 import { adminKubeConfig, readGroundEnv, uniqueName } from './ground';
+import { eventually as waitFor } from './eventually';
 import { StandaloneOpenBao } from './openbao';
 
 // The sidecar against the real OpenBao of the ground, logged in with a real ServiceAccount token
@@ -149,6 +150,52 @@ async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boole
     const value = await read();
     if (accept(value)) return value;
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+type LoadResult = { status: number | 'failed'; clientCn?: string };
+
+/** Concurrent loops each sending one request after another through the proxy until stopped. */
+class SteadyLoad {
+  private readonly results: LoadResult[][] = [];
+  private readonly loops: Promise<void>[] = [];
+  private stopped = false;
+
+  constructor(proxyPort: number, target: string, loops = 4) {
+    for (let i = 0; i < loops; i++) {
+      const results: LoadResult[] = [];
+      this.results.push(results);
+      this.loops.push(this.run(proxyPort, target, results));
+    }
+  }
+
+  /** Whether any loop has been answered with this client certificate CN. */
+  seen(clientCn: string): boolean {
+    return this.results.some((loop) => loop.some((result) => result.clientCn === clientCn));
+  }
+
+  /** Whether every loop has been answered with this client certificate CN. */
+  everyLoopSaw(clientCn: string): boolean {
+    return this.results.every((loop) => loop.some((result) => result.clientCn === clientCn));
+  }
+
+  /** Stops the loops after their current request; resolves with each loop's results in order. */
+  async stop(): Promise<LoadResult[][]> {
+    this.stopped = true;
+    await Promise.all(this.loops);
+    return this.results;
+  }
+
+  private async run(proxyPort: number, target: string, results: LoadResult[]): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const answer = await callProxy(proxyPort, { path: target });
+        const clientCn = answer.status === 200 ? JSON.parse(answer.body).clientCn : undefined;
+        results.push({ status: answer.status, clientCn });
+      } catch {
+        results.push({ status: 'failed' });
+      }
+    }
   }
 }
 
@@ -291,6 +338,64 @@ describe('the sidecar with the Vault source', () => {
       await sidecar.close();
     }
   }, 30_000);
+
+  it('rotation under load: no request fails, one in flight keeps the old certificate', async () => {
+    const { namespace, role, tokenFile } = await prepareWorkload('10m');
+    const ca = pki.ca.certPem;
+    const mapped = (version: number) =>
+      mappingFor(namespace, 'partner', 'localhost', upstream.port, 'shop-cert', version, ca);
+    const before = pki.client('rotate-old', 'rotation-old');
+    await writeIndex(admin, namespace, [
+      mapped(await writeCertificate(admin, namespace, 'shop-cert', before)),
+    ]);
+    const sidecar = await startVaultSidecar([
+      ...['--namespace', namespace, '--vault-addr', env.VAULT_ADDR],
+      ...['--vault-role', role, '--token-file', tokenFile],
+      // All the load comes from one source address: the rate limit is not under test here.
+      ...['--rate', '1000000', '--burst', '1000000'],
+    ]);
+    const load = new SteadyLoad(sidecar.proxyPort, `http://localhost:${upstream.port}/steady`);
+
+    try {
+      await waitFor('the loops are answered', () => load.seen('rotation-old'));
+      const held = callProxy(sidecar.proxyPort, {
+        path: `http://localhost:${upstream.port}/held/across-rotation`,
+      });
+      // Awaited later: until then a failure must fail the test, not crash the worker.
+      held.catch(() => undefined);
+      await waitFor('the upstream holds a request', () => upstream.heldRequests === 1);
+
+      const after = pki.client('rotate-new', 'rotation-new');
+      await writeIndex(admin, namespace, [
+        mapped(await writeCertificate(admin, namespace, 'shop-cert', after)),
+      ]);
+      await waitFor('every loop sees the new certificate', () => load.everyLoopSaw('rotation-new'));
+      // The old pool closed its idle connections; only the one the held request is on is left.
+      const oldConnections = () =>
+        upstream.openConnectionCns().filter((cn) => cn === 'rotation-old').length;
+      await waitFor('only the held request keeps an old connection', () => oldConnections() === 1);
+
+      // Still the one request: it was not cut off and sent again on a connection of its own.
+      expect(upstream.heldRequests).toBe(1);
+      upstream.releaseHeld();
+      const answer = await held;
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body).clientCn).toBe('rotation-old');
+      const results = await load.stop();
+
+      expect(results.flat().filter((result) => result.status !== 200)).toEqual([]);
+      for (const cns of results.map((loop) => loop.map((result) => result.clientCn))) {
+        const switched = cns.indexOf('rotation-new');
+        expect(switched).toBeGreaterThan(0);
+        expect(new Set(cns.slice(0, switched))).toEqual(new Set(['rotation-old']));
+        expect(new Set(cns.slice(switched))).toEqual(new Set(['rotation-new']));
+      }
+      await waitFor('the old pool has closed its last connection', () => oldConnections() === 0);
+    } finally {
+      await load.stop();
+      await sidecar.close();
+    }
+  }, 60_000);
 
   it('keeps serving the last good snapshot when Vault goes away', async () => {
     const port = await freePort();
