@@ -1,3 +1,4 @@
+import type { MtlsError } from '../../core/errors/codes';
 import type { StoredCertificate } from '../../core/mapping/index-document';
 import { certificateVaultPath } from '../../core/vault/paths';
 import type { VaultKv } from '../../core/vault/kv-client';
@@ -68,15 +69,9 @@ export async function reconcileCertificate(
   } catch (err) {
     if (!isVaultError(err)) throw err;
     // Vault cannot be asked about the last good version now; what status names stays served.
-    const failure = vaultFailure(err, deps.vaultMount);
-    const served = servedOnStatus(certificate, deps.now());
-    await writeStatus(deps, certificate, {
-      ready: false,
-      ...failure,
-      message: served ? stillServed(deps, failure.message, served) : failure.message,
-      details: served?.details,
-      served,
-    });
+    await writeVaultFailure(deps, certificate, err, (problem, served) =>
+      served ? stillServed(deps, problem, served) : problem,
+    );
     throw err;
   }
 }
@@ -287,17 +282,14 @@ async function finalizeCertificate(
   } catch (err) {
     if (!isVaultError(err)) throw err;
     // Without this the object would hang in Terminating with nothing on it saying why.
-    const failure = vaultFailure(err, deps.vaultMount);
-    const served = servedOnStatus(certificate, deps.now());
-    await writeStatus(deps, certificate, {
-      ready: false,
-      reason: failure.reason,
-      message:
-        `the copy at ${deps.vaultMount}/${certificateVaultPath(namespace, name)} could not be ` +
-        `removed, so the finalizer stays until it is: ${failure.message}`,
-      details: served?.details,
-      served,
-    });
+    const copy = `${deps.vaultMount}/${certificateVaultPath(namespace, name)}`;
+    await writeVaultFailure(
+      deps,
+      certificate,
+      err,
+      (problem) =>
+        `the copy at ${copy} could not be removed, so the finalizer stays until it is: ` + problem,
+    );
     throw err;
   }
   await deps.cluster.setCertificateFinalizers(
@@ -306,6 +298,27 @@ async function finalizeCertificate(
   );
   deps.onExpiry?.(namespace, name, undefined);
   return {};
+}
+
+/**
+ * Puts a Vault failure on the certificate's status, with the message `describe` makes of it;
+ * the version status names as served stays served.
+ */
+async function writeVaultFailure(
+  deps: CertificateReconcilerDeps,
+  certificate: MtlsCertificate,
+  err: MtlsError,
+  describe: (problem: string, served: ServedBundle | undefined) => string,
+): Promise<void> {
+  const failure = vaultFailure(err, deps.vaultMount);
+  const served = servedOnStatus(certificate, deps.now());
+  await writeStatus(deps, certificate, {
+    ready: false,
+    reason: failure.reason,
+    message: describe(failure.message, served),
+    details: served?.details,
+    served,
+  });
 }
 
 // Nothing tells of a write to a Vault path, so an adopted one is read again within the interval:
