@@ -9,8 +9,8 @@ import { RedisRateLimitStore } from './proxy/redis-rate-limit-store';
 import { closeRedis, openRedis } from './redis/redis-connection';
 import { readExtraCaFile } from './source/ca-bundle';
 import type { CertificateSnapshot, CertificateSource } from './source/certificate-source';
-import { FileCertificateSource } from './source/file-source';
-import { VaultCertificateSource } from './source/vault-source';
+import type * as FileSourceModule from './source/file-source';
+import type * as VaultSourceModule from './source/vault-source';
 
 /** A running sidecar: the proxy, the admin server and the certificate source behind them. */
 export type Sidecar = {
@@ -38,7 +38,11 @@ export type SidecarDependencies = {
   accessLogSink?: AccessLogSink;
 };
 
-/** Builds the certificate source the configuration names: the YAML file, or Vault. */
+/**
+ * Builds the certificate source the configuration names: the YAML file, or Vault. Only the one
+ * named is loaded: a sidecar reading Vault has no use for the YAML parser, one reading its file
+ * none for the Vault client.
+ */
 export function createCertificateSource(
   config: SidecarConfig,
   log: Logger,
@@ -46,6 +50,8 @@ export function createCertificateSource(
   filePollIntervalMs?: number,
 ): CertificateSource {
   if (config.configFile !== '') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FileCertificateSource }: typeof FileSourceModule = require('./source/file-source');
     return new FileCertificateSource({
       file: config.configFile,
       namespace: config.namespace,
@@ -53,6 +59,9 @@ export function createCertificateSource(
       pollIntervalMs: filePollIntervalMs,
     });
   }
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { VaultCertificateSource }: typeof VaultSourceModule = require('./source/vault-source');
   return new VaultCertificateSource({
     address: config.vaultAddr,
     kvMount: config.vaultMount,
