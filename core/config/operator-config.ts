@@ -1,7 +1,15 @@
 import os from 'node:os';
 
 import { ConfigError, describeOptions, parseOptions, type OptionValues } from './options';
-import { httpsUrl, httpUrl, integer, oneOf, positiveDurationMs, text } from './parsers';
+import {
+  formatDuration,
+  httpsUrl,
+  httpUrl,
+  integer,
+  oneOf,
+  positiveDurationMs,
+  text,
+} from './parsers';
 
 /** The options of `mtls-operator`, from flags or the environment. */
 export const OPERATOR_OPTIONS = {
@@ -52,6 +60,7 @@ export const OPERATOR_OPTIONS = {
     description: 'bound on every Vault request',
     parse: positiveDurationMs,
     default: 5000,
+    show: formatDuration,
   },
   adoptedRecheckMs: {
     flag: 'adopted-recheck-interval',
@@ -61,6 +70,7 @@ export const OPERATOR_OPTIONS = {
       'to see a new version written there or a missing path that appeared',
     parse: positiveDurationMs,
     default: 120_000,
+    show: formatDuration,
   },
   resyncMs: {
     flag: 'resync-interval',
@@ -70,6 +80,7 @@ export const OPERATOR_OPTIONS = {
       'and indexes missing from Vault and picks up changed trusted-CA ConfigMaps',
     parse: positiveDurationMs,
     default: 600_000,
+    show: formatDuration,
   },
   tokenFile: {
     flag: 'token-file',
@@ -119,6 +130,7 @@ export const OPERATOR_OPTIONS = {
     description: 'how long a leader holds the Lease without renewing it',
     parse: positiveDurationMs,
     default: 15_000,
+    show: formatDuration,
   },
   identity: {
     flag: 'identity',
@@ -133,6 +145,7 @@ export const OPERATOR_OPTIONS = {
     description: "bound on a mapping's live mutual-TLS handshake",
     parse: positiveDurationMs,
     default: 5000,
+    show: formatDuration,
   },
   webhook: {
     flag: 'webhook',

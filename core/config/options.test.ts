@@ -1,5 +1,5 @@
 import { ConfigError, describeOptions, parseOptions } from './options';
-import { durationMs, integer, oneOf } from './parsers';
+import { durationMs, formatDuration, integer, oneOf, text } from './parsers';
 
 const table = {
   port: { flag: 'port', env: 'PORT', description: 'port to listen on', parse: integer(1, 65535) },
@@ -8,7 +8,10 @@ const table = {
     description: 'how often to check',
     parse: durationMs,
     default: 15_000,
+    show: formatDuration,
   },
+  timeout: { flag: 'timeout', description: 'how long to wait', parse: durationMs, default: 1500 },
+  address: { flag: 'address', description: 'where to listen', parse: text, default: '' },
   mode: {
     flag: 'mode',
     description: 'mode',
@@ -20,7 +23,13 @@ const table = {
 describe('parseOptions', () => {
   it('takes flags before the environment, and defaults last', () => {
     const parsed = parseOptions(table, ['--port', '8080', '--mode=gateway'], { PORT: '9090' });
-    expect(parsed).toEqual({ port: 8080, interval: 15_000, mode: 'gateway' });
+    expect(parsed).toEqual({
+      port: 8080,
+      interval: 15_000,
+      timeout: 1500,
+      address: '',
+      mode: 'gateway',
+    });
     expect(parseOptions(table, [], { PORT: '9090' }).port).toBe(9090);
   });
 
@@ -40,8 +49,20 @@ describe('parseOptions', () => {
     expect(() => parseOptions(table, [], {})).toThrow('--port or PORT is required');
   });
 
-  it('describes every option for --help', () => {
-    expect(describeOptions(table)).toContain('--interval [default 15000]');
-    expect(describeOptions(table)).toContain('--port (env PORT) [required]');
+  it('describes every option for --help, defaults as they would be typed', () => {
+    const help = describeOptions(table);
+    expect(help).toContain('--port (env PORT) [required]\n      port to listen on');
+    expect(help).toContain('--interval [default 15s]');
+    expect(help).toContain('--timeout [default 1500]');
+    expect(help).toContain('--address [optional]');
+    expect(help).toContain('--mode [default sidecar]');
+  });
+});
+
+describe('formatDuration', () => {
+  it('writes the largest unit that keeps the number whole, which durationMs reads back', () => {
+    const written = [300_000, 15_000, 1500, 250, 7_200_000, 0].map(formatDuration);
+    expect(written).toEqual(['5m', '15s', '1500ms', '250ms', '2h', '0ms']);
+    expect(written.map(durationMs)).toEqual([300_000, 15_000, 1500, 250, 7_200_000, 0]);
   });
 });

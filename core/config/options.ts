@@ -9,6 +9,8 @@ export type OptionSpec<T> = {
   description: string;
   parse: (raw: string) => T;
   default?: T;
+  /** Writes a value as it would be typed (`5m`, `k=v,k=v`), for --help; String() otherwise. */
+  show?(value: T): string;
 };
 
 /** A table of options, one entry per field of the parsed result. */
@@ -90,8 +92,14 @@ export function describeOptions(table: OptionTable): string {
   return Object.values(table)
     .map((spec) => {
       const env = spec.env ? ` (env ${spec.env})` : '';
-      const fallback = spec.default === undefined ? ' [required]' : ` [default ${spec.default}]`;
+      const fallback = describeDefault(spec);
       return `  --${spec.flag}${env}${fallback}\n      ${spec.description}`;
     })
     .join('\n');
+}
+
+function describeDefault(spec: OptionSpec<unknown>): string {
+  if (spec.default === undefined) return ' [required]';
+  const typed = spec.show ? spec.show(spec.default) : String(spec.default);
+  return typed === '' ? ' [optional]' : ` [default ${typed}]`;
 }

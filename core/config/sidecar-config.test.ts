@@ -192,5 +192,12 @@ describe('loadSidecarConfig', () => {
     expect(invocation.help && invocation.text).toContain(
       '[default check=oauth1,certificates=bearer,mappings=bearer,p12=bearer,forward=bearer+oauth1]',
     );
+    // Durations and labels as a user would type them back, not as the numbers they are read into.
+    expect(invocation.help && invocation.text).toContain(
+      '--refresh-interval (env MTLS_REFRESH_INTERVAL) [default 5m]',
+    );
+    expect(invocation.help && invocation.text).toContain(
+      '--pod-labels (env MTLS_POD_LABELS) [optional]',
+    );
   });
 });

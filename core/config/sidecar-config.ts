@@ -2,7 +2,15 @@ import { isIP } from 'node:net';
 
 import { ApiAuthPolicy } from './api-auth-policy';
 import { ConfigError, describeOptions, parseOptions, type OptionValues } from './options';
-import { durationMs, httpUrl, integer, oneOf, positiveNumber, text } from './parsers';
+import {
+  durationMs,
+  formatDuration,
+  httpUrl,
+  integer,
+  oneOf,
+  positiveNumber,
+  text,
+} from './parsers';
 
 /** Pod labels given as `k=v,k=v`; an empty text means no labels. */
 export function labelList(raw: string): Record<string, string> {
@@ -138,6 +146,10 @@ export const sidecarOptionTable = {
     description: 'labels of the calling workload, k=v,k=v, matched against mapping selectors',
     parse: labelList,
     default: {} as Record<string, string>,
+    show: (labels: Record<string, string>) =>
+      Object.entries(labels)
+        .map((label) => label.join('='))
+        .join(','),
   },
   vaultAddr: {
     flag: 'vault-addr',
@@ -187,6 +199,7 @@ export const sidecarOptionTable = {
     description: 'how often every certificate is read again from Vault',
     parse: positiveDurationMs,
     default: 300_000,
+    show: formatDuration,
   },
   checkIntervalMs: {
     flag: 'check-interval',
@@ -196,6 +209,7 @@ export const sidecarOptionTable = {
       'off from 1s up to this interval',
     parse: positiveDurationMs,
     default: 15_000,
+    show: formatDuration,
   },
   unmapped: {
     flag: 'unmapped',
@@ -262,6 +276,7 @@ export const sidecarOptionTable = {
     description: 'how long to wait for an upstream to connect, answer or send more body',
     parse: positiveDurationMs,
     default: 30_000,
+    show: formatDuration,
   },
   shutdownTimeoutMs: {
     flag: 'shutdown-timeout',
@@ -271,6 +286,7 @@ export const sidecarOptionTable = {
       "keep it below the pod's termination grace period (30s by default)",
     parse: positiveDurationMs,
     default: 20_000,
+    show: formatDuration,
   },
   kubeconfig: {
     flag: 'kubeconfig',
@@ -322,6 +338,7 @@ export const sidecarOptionTable = {
     description: 'gateway mode: how long a TokenReview or SubjectAccessReview answer is reused',
     parse: durationMs,
     default: 10_000,
+    show: formatDuration,
   },
   logLevel: {
     flag: 'log-level',
