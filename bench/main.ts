@@ -44,25 +44,30 @@ function proxyTable({ rows, figures }: ProxyComparison): string {
     'proxy comparison on loopback (upstream demands a client certificate; 16 connections;',
     'nginx runs 1 worker, like the sidecar 1 event loop)',
     '',
-    `${'path'.padEnd(12)}${'client pattern'.padEnd(16)}${'req/s'.padStart(8)}` +
+    `${'path'.padEnd(12)}${'client pattern'.padEnd(20)}${'req/s'.padStart(8)}` +
       `${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'failed'.padStart(8)}`,
   ];
   for (const { path, pattern, result } of rows) {
     lines.push(
-      `${path.padEnd(12)}${pattern.padEnd(16)}${String(result.rps).padStart(8)}` +
+      `${path.padEnd(12)}${pattern.padEnd(20)}${String(result.rps).padStart(8)}` +
         `${result.p50Ms.toFixed(3).padStart(10)}${result.p99Ms.toFixed(3).padStart(10)}` +
         `${String(result.failed).padStart(8)}`,
     );
   }
   if (figures.proxy_p50_added_ms === undefined) return `${lines.join('\n')}\n\n`;
+  const added = (hop: string, run = '') =>
+    `${figures[`${hop}_p50_added${run}_ms`]} / ${figures[`${hop}_p99_added${run}_ms`]}`;
   const cpu = (peer: string) =>
     `${figures[`${peer}_keepalive_cpu_us_per_request`]} / ` +
     `${figures[`${peer}_newconn_cpu_us_per_request`]}`;
   lines.push(
     '',
-    `added by the sidecar at 500 req/s: p50 ${figures.proxy_p50_added_ms} ms ` +
-      `(target <= 0.25), p99 ${figures.proxy_p99_added_ms} ms (target <= 1.5); ` +
-      `by nginx: p50 ${figures.nginx_p50_added_ms} ms, p99 ${figures.nginx_p99_added_ms} ms`,
+    `added at 500 req/s (median of 3 rounds), p50 / p99 ms: sidecar ${added('proxy')} ` +
+      `(targets 0.25 / 1.5), nginx ${added('nginx')}, bare Node pipe ${added('node_pipe')}`,
+    figures.proxy_p50_added_awake_ms === undefined
+      ? 'CPUs kept awake: not measured (no chrt)'
+      : `with the CPUs kept from halting: sidecar ${added('proxy', '_awake')}, ` +
+          `nginx ${added('nginx', '_awake')}, bare Node pipe ${added('node_pipe', '_awake')}`,
     `keep-alive req/s, sidecar / nginx: ${figures.rps_vs_nginx_keepalive} (target >= 0.5)`,
     `new connection per request req/s, sidecar / ghostunnel: ` +
       `${figures.rps_vs_ghostunnel_newconn} (target >= 3); sidecar / stunnel: ` +

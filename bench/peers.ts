@@ -19,17 +19,32 @@ export type PeerCertificates = {
 };
 
 /** The mTLS upstream (bench/bench-upstream.ts) in a child process. */
-export async function startUpstream(certs: PeerCertificates): Promise<Peer> {
-  const child = fork(path.join(__dirname, 'bench-upstream.js'), [
+export function startUpstream(certs: PeerCertificates): Promise<Peer> {
+  return startForked('upstream', 'bench-upstream.js', [
     certs.serverCertFile,
     certs.serverKeyFile,
     certs.caFile,
   ]);
+}
+
+/** The bare Node TCP-to-mutual-TLS pipe (bench/node-pipe.ts) in a child process. */
+export function startNodePipe(certs: PeerCertificates, upstreamPort: number): Promise<Peer> {
+  return startForked('node-pipe', 'node-pipe.js', [
+    String(upstreamPort),
+    certs.clientCertFile,
+    certs.clientKeyFile,
+    certs.caFile,
+  ]);
+}
+
+/** Forks a script of bench/ that sends its listening port as its first message. */
+async function startForked(name: string, script: string, args: string[]): Promise<Peer> {
+  const child = fork(path.join(__dirname, script), args);
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message) => resolve(Number(message)));
-    child.once('exit', (code) => reject(new Error(`upstream exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
   });
-  return peerOf('upstream', child, port);
+  return peerOf(name, child, port);
 }
 
 // The program users run; its interpreter line carries the V8 flags the sidecar runs with.

@@ -4,24 +4,31 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 
 import { LoopbackPki } from '../test/fixtures/loopback-pki';
+import { withCpusAwake } from './awake-cpus';
 import {
   loadKeepAlive,
   loadNewConnection,
-  loadPaced,
   type LoadResult,
   type LoadTarget,
   type LoadWindow,
 } from './load-generator';
-import { cpuSeconds, residentMemory, startSidecar, startUpstream, type Peer } from './peers';
+import { measurePacedLatency } from './paced-latency';
+import {
+  cpuSeconds,
+  residentMemory,
+  startNodePipe,
+  startSidecar,
+  startUpstream,
+  type Peer,
+} from './peers';
 import { startGhostunnel, startNginx, startStunnel } from './reference-proxies';
 
 // The sidecar next to a direct mutual-TLS client, nginx, ghostunnel and stunnel, all calling one
-// upstream
-// that demands a client certificate, on loopback: throughput and latency of each path for
-// keep-alive and new-connection-per-request clients, latency added at a fixed rate, memory.
+// upstream that demands a client certificate, on loopback: throughput and latency of each path
+// for keep-alive and new-connection-per-request clients, latency added at a fixed rate (with a
+// bare Node pipe as the floor of a Node proxy), memory.
 
 const CONNECTIONS = 16;
-const PACED_RATE = 500;
 
 /** The paths a request can take to the upstream. */
 const PATHS = ['direct', 'sidecar', 'nginx', 'ghostunnel', 'stunnel'] as const;
@@ -85,6 +92,8 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
     peers.push(ghostunnel);
     const stunnel = await startStunnel(pki.dir, certs, upstream.port);
     peers.push(stunnel);
+    const nodePipe = await startNodePipe(certs, upstream.port);
+    peers.push(nodePipe);
 
     const upstreamName = `localhost:${upstream.port}`;
     const targets: Record<PathName, LoadTarget> = {
@@ -157,24 +166,19 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
       }
     }
 
-    // nginx too: what an extra hop through the strongest peer adds, to read the sidecar's against.
-    for (const name of ['direct', 'sidecar', 'nginx'] as const) {
-      const result = await loadPaced(targets[name], PACED_RATE, CONNECTIONS, options.window);
-      rows.push({ path: name, pattern: `paced ${PACED_RATE}/s`, result });
-      record(figures, `proxy_${name}_paced${PACED_RATE}`, result);
+    // What each hop adds at a fixed rate; then again with the CPUs kept from halting, which
+    // shows how much of it is the machine waking a CPU rather than work of the proxy.
+    const pacedTargets = { ...targets, nodePipe: { ...targets.nginx, port: nodePipe.port } };
+    const paced = await measurePacedLatency(pacedTargets, options.window);
+    const awake = await withCpusAwake(() =>
+      measurePacedLatency(pacedTargets, options.window, 'awake'),
+    );
+    for (const run of awake ? [paced, awake] : [paced]) {
+      Object.assign(figures, run.figures);
+      rows.push(...run.rows);
     }
     const peak = residentMemory(sidecar.pid);
 
-    // What a proxy adds to the direct path's percentile at the paced rate.
-    const added = (name: PathName, percentile: 'p50' | 'p99') =>
-      round3(
-        figures[`proxy_${name}_paced${PACED_RATE}_${percentile}_ms`] -
-          figures[`proxy_direct_paced${PACED_RATE}_${percentile}_ms`],
-      );
-    figures.proxy_p50_added_ms = added('sidecar', 'p50');
-    figures.proxy_p99_added_ms = added('sidecar', 'p99');
-    figures.nginx_p50_added_ms = added('nginx', 'p50');
-    figures.nginx_p99_added_ms = added('nginx', 'p99');
     figures.rps_vs_nginx_keepalive = round3(
       figures.proxy_sidecar_keepalive_rps / figures.proxy_nginx_keepalive_rps,
     );
