@@ -11,8 +11,10 @@ import { availableParallelism } from 'node:os';
 export async function withCpusAwake<T>(measure: () => Promise<T>): Promise<T | undefined> {
   if (spawnSync('chrt', ['--version']).status !== 0) return undefined;
 
+  // Each loop also ends by itself once the bench is gone, should it be killed before `finally`.
+  const loop = `while kill -0 ${process.pid} 2>/dev/null; do :; done`;
   const spinners = Array.from({ length: availableParallelism() }, () =>
-    spawn('chrt', ['--idle', '0', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' }),
+    spawn('chrt', ['--idle', '0', 'sh', '-c', loop], { stdio: 'ignore' }),
   );
   try {
     return await measure();
