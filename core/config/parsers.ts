@@ -28,7 +28,7 @@ export function durationMs(raw: string): number {
   return Number(match[1]) * DURATION_UNITS[match[2]];
 }
 
-/** Writes milliseconds in the largest unit durationMs reads that keeps them whole: `5m`, `250ms`. */
+/** Milliseconds in the largest unit durationMs reads that keeps them whole: `5m`, `250ms`. */
 export function formatDuration(ms: number): string {
   const units = Object.entries(DURATION_UNITS).reverse();
   const [unit, size] = units.find(([, size]) => ms >= size && ms % size === 0) ?? ['ms', 1];
