@@ -163,8 +163,8 @@ function summarize(
     sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   return {
     rps: Math.round(completed / (durationMs / 1000)),
-    p50Ms: round(at(0.5)),
-    p99Ms: round(at(0.99)),
+    p50Ms: round3(at(0.5)),
+    p99Ms: round3(at(0.99)),
     failed,
     completedWithWarmup,
   };
@@ -210,6 +210,7 @@ function requestOnFreshConnection(target: LoadTarget): Promise<void> {
   });
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
+/** A figure to three decimals (microseconds, when in milliseconds). */
+export function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }

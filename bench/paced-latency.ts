@@ -1,12 +1,17 @@
-import { loadPaced, type LoadResult, type LoadTarget, type LoadWindow } from './load-generator';
+import {
+  loadPaced,
+  round3,
+  type LoadResult,
+  type LoadTarget,
+  type LoadWindow,
+} from './load-generator';
 
 // The latency a hop adds at a fixed request rate, the figure the sidecar's target is set in. The
 // direct path and the hops through the sidecar, nginx and the bare Node pipe take turns over a
 // few rounds, and each hop's addition is taken against the direct path of its own round: the
 // machine's latency drifts over minutes by more than the differences measured.
 
-export const PACED_RATE = 500;
-const CONNECTIONS = 16;
+const PACED_RATE = 500;
 const ROUNDS = 3;
 
 /**
@@ -30,11 +35,12 @@ export type PacedLatency = {
 };
 
 /**
- * Measures every path at PACED_RATE for ROUNDS rounds of `window`. `label` ends the figure names
- * and names the pattern in the table (empty for the plain run).
+ * Measures every path at PACED_RATE over `connections` for ROUNDS rounds of `window`. `label`
+ * ends the figure names and names the pattern in the table (empty for the plain run).
  */
 export async function measurePacedLatency(
   targets: PacedTargets,
+  connections: number,
   window: LoadWindow,
   label = '',
 ): Promise<PacedLatency> {
@@ -42,7 +48,7 @@ export async function measurePacedLatency(
   const results = new Map(paths.map((path) => [path, [] as LoadResult[]]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const path of paths) {
-      const result = await loadPaced(targets[path], PACED_RATE, CONNECTIONS, window);
+      const result = await loadPaced(targets[path], PACED_RATE, connections, window);
       results.get(path)?.push(result);
     }
   }
@@ -78,8 +84,4 @@ export async function measurePacedLatency(
 
 function median(values: number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-}
-
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }

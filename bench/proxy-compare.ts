@@ -8,6 +8,7 @@ import { withCpusAwake } from './awake-cpus';
 import {
   loadKeepAlive,
   loadNewConnection,
+  round3,
   type LoadResult,
   type LoadTarget,
   type LoadWindow,
@@ -169,9 +170,9 @@ export async function compareProxies(options: ProxyCompareOptions): Promise<Prox
     // What each hop adds at a fixed rate; then again with the CPUs kept from halting, which
     // shows how much of it is the machine waking a CPU rather than work of the proxy.
     const pacedTargets = { ...targets, nodePipe: { ...targets.nginx, port: nodePipe.port } };
-    const paced = await measurePacedLatency(pacedTargets, options.window);
+    const paced = await measurePacedLatency(pacedTargets, CONNECTIONS, options.window);
     const awake = await withCpusAwake(() =>
-      measurePacedLatency(pacedTargets, options.window, 'awake'),
+      measurePacedLatency(pacedTargets, CONNECTIONS, options.window, 'awake'),
     );
     for (const run of awake ? [paced, awake] : [paced]) {
       Object.assign(figures, run.figures);
@@ -235,8 +236,4 @@ function writeSidecarConfig(pki: LoopbackPki, upstreamPort: number): string {
   };
   writeFileSync(file, yaml.dump(document));
   return file;
-}
-
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }
